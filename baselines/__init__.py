@@ -1,0 +1,3 @@
+"""Built-in methods: name -> "module:Class" (imported only when used)."""
+
+METHODS: dict[str, str] = {}

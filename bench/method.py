@@ -1,0 +1,77 @@
+"""The method contract (DESIGN.md, "Methods: the contract").
+
+Every built-in baseline and every third-party plugin subclasses :class:`Method`. The
+runner constructs it per (task, method, seed), calls :meth:`Method.train` once on source
+data, then :meth:`Method.predict` for every fixed evaluation episode. Both spend through a
+:class:`bench.budget.Meter`; exhausting it raises ``BudgetExhausted``, the normal end.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from bench.types import EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import torch
+
+    from bench.backbones.base import UnitModel
+    from bench.budget import Meter
+
+ModelFactory = Callable[[], "UnitModel"]
+
+
+class Method(ABC):
+    """Base class of every method.
+
+    Subclasses declare ``Config`` (a frozen dataclass, every field defaulted and commented)
+    and ``kinds`` (the task kinds they support; other pairs are recorded as n/a).
+    ``zero_shot`` says whether K = 0 (no support set) is meaningful for the method.
+    """
+
+    Config: ClassVar[type]
+    kinds: ClassVar[frozenset[TaskKind]]
+    zero_shot: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: Any,
+        model_factory: ModelFactory,
+        task_info: TaskInfo,
+        rng: "np.random.Generator",
+    ) -> None:
+        """Store only: construction must be cheap (no model is built here)."""
+        self.config = config
+        self.model_factory = model_factory
+        self.info = task_info
+        self.rng = rng
+
+    @classmethod
+    def not_applicable(cls, info: TaskInfo, shots: int) -> str | None:
+        """Why this method cannot run (task, shots), or None if it can."""
+        if info.kind not in cls.kinds:
+            return f"{cls.__name__} does not support {info.kind} tasks"
+        if shots == 0 and not cls.zero_shot:
+            return f"{cls.__name__} needs a support set (K = 0 is undefined)"
+        return None
+
+    @abstractmethod
+    def train(self, source: SourceData, meter: "Meter") -> None:
+        """Train on source languages only, spending through ``meter`` until exhausted."""
+
+    @abstractmethod
+    def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
+        """Adapt on ``episode.support`` and return one prediction per query.
+
+        No state may carry over to the next episode.
+        """
+
+    def state(self) -> dict[str, "torch.Tensor"]:
+        """Tensors that fully describe the source-trained method (for the checkpoint cache)."""
+        raise NotImplementedError(f"{type(self).__name__} does not export its state")
+
+    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
+        """Restore what :meth:`state` returned, instead of calling :meth:`train`."""
+        raise NotImplementedError(f"{type(self).__name__} does not load a state")

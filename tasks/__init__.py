@@ -1,0 +1,3 @@
+"""Built-in tasks: name -> "module:Class" (imported only when used)."""
+
+TASKS: dict[str, str] = {}
