@@ -23,6 +23,13 @@ KINDS: tuple[TaskKind, ...] = ("classification", "qa", "summarization")
 Phase = Literal["source", "adapt"]
 CellStatus = Literal["done", "failed", "diverged", "oom", "interrupted", "n/a"]
 
+#: The metric each kind's main table ranks by (all metrics are stored in percent, 0-100).
+PRIMARY_METRIC: dict[TaskKind, str] = {
+    "classification": "accuracy",
+    "qa": "f1",
+    "summarization": "rougeL",
+}
+
 
 @dataclass(frozen=True)
 class Answer:

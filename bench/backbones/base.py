@@ -84,6 +84,10 @@ class UnitModel(nn.Module, ABC):
     def decode(self, logits: list[torch.Tensor], feats: Feats) -> list[Prediction]:
         """Per-head logits → one prediction per item (QA: best valid span)."""
 
+    def predict(self, params: Params, feats: Feats) -> list[Prediction]:
+        """Predictions of the model with ``params`` (seq2seq backbones override: generate)."""
+        return self.decode(self.logits(params, feats), feats)
+
     @abstractmethod
     def adapted_names(self) -> tuple[str, ...]:
         """Parameter names an inner loop adapts (everything above the embedding table)."""
