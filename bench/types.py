@@ -23,6 +23,9 @@ KINDS: tuple[TaskKind, ...] = ("classification", "qa", "summarization")
 Phase = Literal["source", "adapt"]
 CellStatus = Literal["done", "failed", "diverged", "oom", "interrupted", "n/a"]
 
+#: ``shots`` value meaning "the whole support pool, one episode" (suite: ``shots: [all]``).
+ALL_SHOTS = -1
+
 #: The metric each kind's main table ranks by (all metrics are stored in percent, 0-100).
 PRIMARY_METRIC: dict[TaskKind, str] = {
     "classification": "accuracy",
@@ -167,3 +170,36 @@ class Usage:
     flops: float
     seconds: float
     cap: int
+
+
+@dataclass(frozen=True)
+class CellKey:
+    """One evaluation cell: a (task, method, seed, budget) evaluated on (lang, shots)."""
+
+    task: str
+    method: str
+    seed: int
+    budget: int  # the source_examples cap, which identifies a budget in a sweep
+    lang: str
+    shots: int
+
+    @property
+    def source_key(self) -> SourceKey:
+        return SourceKey(self.task, self.method, self.seed, self.budget)
+
+    def id(self) -> str:
+        shots = "all" if self.shots == ALL_SHOTS else str(self.shots)
+        return f"{self.source_key.id()}__{self.lang}__k{shots}"
+
+
+@dataclass(frozen=True)
+class SourceKey:
+    """One source-training unit: trained once, reused for every target language and K."""
+
+    task: str
+    method: str
+    seed: int
+    budget: int
+
+    def id(self) -> str:
+        return f"{self.task}__{self.method}__s{self.seed}__b{self.budget}"

@@ -1,0 +1,208 @@
+"""``xlbench``: run | report | results | list (and the commands other modules add).
+
+Every user error (unknown name, bad suite, bad data) becomes one clear message on stderr and
+exit status 2, before any training starts. Exit 1 means some cells failed; 130 means the
+run was interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+DEFAULT_SUITE = "default"
+
+
+def _data_dir(value: str | None) -> Path | None:
+    raw = value or os.environ.get("XLBENCH_DATA")
+    return Path(raw).expanduser() if raw else None
+
+
+def _progress(total: int) -> tuple[Callable[[dict], None], Callable[[], None]]:
+    """A rich progress bar on a terminal, one line per cell otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+        job = bar.add_task("cells", total=total)
+        bar.start()
+
+        def tick(event: dict) -> None:
+            cell = event["cell"]
+            bar.update(job, advance=1, description=f"{cell.task} {cell.method} {cell.lang} K={cell.shots}")
+
+        return tick, bar.stop
+    done = [0]
+
+    def line(event: dict) -> None:
+        done[0] += 1
+        cell, rec = event["cell"], event["record"]
+        head = next((f"{s['metric']}={s['value']:.1f}" for s in rec.get("scores", [])[:1]), rec.get("reason") or "")
+        print(f"[{done[0]}/{total}] {cell.task} {cell.method} seed={cell.seed} lang={cell.lang} "
+              f"K={'all' if cell.shots == -1 else cell.shots} {rec['status']} {head} ({event['seconds']:.1f}s)",
+              file=sys.stderr, flush=True)
+
+    return line, lambda: None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench import registry, suite as suites
+    from bench.runner import prepare
+
+    suite = suites.load_suite(args.suite)
+    if args.task:
+        suite = suites.with_tasks(suite, args.task)
+    if args.method:
+        suite = suites.with_methods(suite, args.method)
+    prepared = prepare(suite, Path(args.results_dir), _data_dir(args.data_dir), args.new_run)
+    pending = prepared.pending
+    print(f"suite {suite.name}: {len(prepared.cells)} cells, {len(prepared.cells) - len(pending)} already "
+          f"finished, {len(pending)} to compute -> {prepared.run_dir}", file=sys.stderr)
+    if not pending:
+        print("nothing to do: every cell of this run is finished (use --new-run to start over)", file=sys.stderr)
+        return 0
+    executor_name = args.executor or suite.executor.get("name", "inline")
+    from bench.executors import EXECUTORS
+
+    if executor_name not in EXECUTORS:
+        from bench.errors import UnknownNameError
+
+        raise UnknownNameError(registry.unknown_message("backbone", executor_name, sorted(EXECUTORS))
+                               .replace("backbone", "executor"))
+    options = {k: v for k, v in suite.executor.items() if k != "name"}
+    if args.workers:
+        options["workers"] = args.workers
+    executor = registry._import(EXECUTORS[executor_name], executor_name, "backbone")(options)
+    tick, stop = _progress(len(pending))
+    try:
+        summary = executor.run(prepared, tick)
+    finally:
+        stop()
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
+    print(f"computed {summary.computed} cells ({counts}); skipped {summary.skipped} finished; "
+          f"results in {prepared.run_dir}", file=sys.stderr)
+    return summary.exit_code
+
+
+def _runs(args: argparse.Namespace) -> list[Path]:
+    from bench import store
+    from bench.errors import XlbenchError
+
+    if args.results:
+        return [Path(p) for p in args.results]
+    runs = store.run_dirs(Path(args.results_dir), args.suite)
+    if not runs:
+        raise XlbenchError(f"no results for suite {args.suite!r} under {args.results_dir}/; "
+                           f"run `xlbench run --suite {args.suite}` first, or pass --results <run folder>")
+    return [runs[-1]]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench import store
+    from bench.report import compatible, render
+
+    runs = _runs(args)
+    results = store.load(runs)
+    compatible(results.manifests)
+    suite_name = results.manifests[0]["suite"]["name"]
+    out = Path(args.out) if args.out else Path("reports") / suite_name
+    paths = render(results, out)
+    print(f"wrote {len(paths)} files to {out}/ (open {out / 'index.html'})", file=sys.stderr)
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from bench import store
+
+    results = store.load(_runs(args))
+    table = getattr(results, args.table)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        table.to_json(sys.stdout, orient="records", lines=True)
+    else:
+        print(table.to_markdown(index=False) if hasattr(table, "to_markdown") else table.to_string(index=False))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bench import registry, suite as suites
+
+    if args.what in ("suites", "all"):
+        print("suites:  " + ", ".join(suites.builtin_suites()))
+    for kind in ("task", "method", "backbone"):
+        if args.what in (kind + "s", "all"):
+            entries = registry.entries(kind)  # type: ignore[arg-type]
+            print(f"{kind}s: " + ", ".join(f"{n}" + ("" if e.origin == "built-in" else f" ({e.origin})")
+                                          for n, e in sorted(entries.items())))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xlbench",
+        description="Does meta-learning beat standard transfer for cross-lingual understanding "
+                    "under a matched budget? Run suites, store every score, render reports.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--suite", default=DEFAULT_SUITE,
+                       help="built-in suite name (see `xlbench list suites`) or a YAML path (default: %(default)s)")
+        p.add_argument("--results-dir", default="results", help="where runs live (default: %(default)s)")
+
+    p = sub.add_parser("run", help="run a suite (default: the embedded offline suite)",
+                       description="Train every (task, method) pair of a suite under its matched budget and "
+                                   "store every score. Rerunning resumes: finished cells are skipped.")
+    common(p)
+    p.add_argument("--task", action="append", metavar="NAME", help="run only these tasks (repeatable)")
+    p.add_argument("--method", action="append", metavar="NAME",
+                   help="run only these methods: built-in names, plugin names or module:Class (repeatable)")
+    p.add_argument("--data-dir", help="folder holding real datasets in their upstream layout (or env XLBENCH_DATA)")
+    p.add_argument("--new-run", action="store_true", help="start a new run even if the suite changed")
+    p.add_argument("--executor", help="engine: inline (default); see the README for others")
+    p.add_argument("--workers", type=int, help="parallel workers for executors that have them")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="render tables, figures and index.html from stored results",
+                       description="Reads results only (never trains) and writes reports/<suite>/.")
+    common(p)
+    p.add_argument("--results", action="append", metavar="RUN_DIR",
+                   help="run folder(s) to report; several are merged when compatible (default: the suite's latest run)")
+    p.add_argument("--out", help="output folder (default: reports/<suite>)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("results", help="export stored results as a tidy table")
+    common(p)
+    p.add_argument("--results", action="append", metavar="RUN_DIR", help="run folder(s) (default: latest run)")
+    p.add_argument("--format", choices=("csv", "json", "md"), default="csv", help="(default: %(default)s)")
+    p.add_argument("--table", choices=("scores", "cells", "audit", "languages"), default="scores",
+                   help="which table (default: %(default)s)")
+    p.set_defaults(func=cmd_results)
+
+    p = sub.add_parser("list", help="list built-in and installed tasks, methods, backbones and suites")
+    p.add_argument("what", nargs="?", default="all", choices=("all", "tasks", "methods", "backbones", "suites"))
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from bench.errors import XlbenchError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except XlbenchError as exc:
+        print(f"xlbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xlbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,290 @@
+"""Run a suite: preflight, plan cells, train each source unit once, evaluate, store.
+
+The unit of work is a *group*: one (task, method, seed, budget) source-training unit and the
+evaluation cells that reuse it (every target language × K). :func:`compute_group` is a pure
+function of its arguments and the files under the run folder, so any executor (in-process,
+subprocess, Dask, Slurm) can run it; it writes each finished cell atomically and returns the
+records for the coordinator to index.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from bench import registry, store
+from bench.errors import XlbenchError
+from bench.seeding import derive_seed, generator
+from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite
+from bench.types import CellKey, SourceKey, TaskInfo
+
+ProgressFn = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated run: every name resolved, every data file read, the run folder chosen."""
+
+    suite: Suite
+    run_dir: Path
+    data_dir: Path | None
+    infos: dict[str, TaskInfo]
+    cells: tuple[CellKey, ...]
+    done: frozenset[str]
+
+    @property
+    def pending(self) -> tuple[CellKey, ...]:
+        return tuple(c for c in self.cells if c.id() not in self.done)
+
+    def groups(self) -> dict[SourceKey, list[CellKey]]:
+        out: dict[SourceKey, list[CellKey]] = {}
+        for cell in self.pending:
+            out.setdefault(cell.source_key, []).append(cell)
+        return out
+
+
+def build_task(spec: TaskSpec, data_dir: Path | None) -> Any:
+    cls = registry.resolve("task", spec.name)
+    return cls(instantiate(cls, spec.config), data_dir)
+
+
+def build_backbone(spec: TaskSpec) -> Any:
+    cls = registry.resolve("backbone", spec.backbone.name)
+    return cls(instantiate(cls, spec.backbone.config))
+
+
+def prepare(suite: Suite, results_root: Path, data_dir: Path | None, new_run: bool = False) -> Prepared:
+    """Preflight: resolve names, validate data, choose the run folder. Writes nothing."""
+    infos: dict[str, TaskInfo] = {}
+    for spec in suite.tasks:
+        task = build_task(spec, data_dir)
+        task.validate()
+        infos[spec.label] = task.info()
+        backbone = build_backbone(spec)
+        if hasattr(backbone, "validate"):
+            backbone.validate()
+    for m in suite.methods:
+        registry.resolve("method", m.name)
+    run_dir = _choose_run_dir(suite, results_root, new_run)
+    cells = tuple(
+        CellKey(spec.label, m.label, seed, b.source_examples, lang, shots)
+        for b in suite.budgets
+        for spec in suite.tasks
+        for m in suite.methods
+        for seed in suite.seeds
+        for lang in infos[spec.label].target_langs
+        for shots in suite.shots
+    )
+    done = frozenset(store.finished_cells(run_dir)) if run_dir.exists() else frozenset()
+    return Prepared(suite, run_dir, data_dir, infos, cells, done)
+
+
+def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
+    run_dir = results_root / suite.name / suite.fingerprint()
+    _check_writable(results_root)
+    if (run_dir / "manifest.json").exists() or new_run:
+        return run_dir
+    previous = store.run_dirs(results_root, suite.name)
+    if previous:
+        old = store.read_json(previous[-1] / "manifest.json")["suite"]
+        changed = diff(old, suite.resolved())
+        changed = [k for k in changed if not k.startswith(("executor", "description"))]
+        raise XlbenchError(
+            f"suite {suite.name!r} changed since its last run {previous[-1]} "
+            f"(changed: {', '.join(changed) or 'code defaults'}). Rerun with --new-run to start "
+            "a new run beside it, or restore the old settings to resume it."
+        )
+    return run_dir
+
+
+def _check_writable(results_root: Path) -> None:
+    import shutil
+
+    try:
+        results_root.mkdir(parents=True, exist_ok=True)
+        probe = results_root / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise XlbenchError(f"results folder {results_root} is not writable ({exc}); "
+                           "pass --results-dir with a writable folder") from exc
+    free = shutil.disk_usage(results_root).free
+    if free < 200 * 2**20:
+        raise XlbenchError(f"only {free // 2**20} MiB free under {results_root}; free some disk "
+                           "space or pass --results-dir on another disk")
+
+
+def write_manifest(prepared: Prepared) -> None:
+    """manifest.json (git sha, versions, resolved suite) and languages.json, once per run."""
+    run_dir = prepared.run_dir
+    if not (run_dir / "manifest.json").exists():
+        store.write_json(run_dir / "manifest.json", {
+            "run_id": run_dir.name,
+            "suite": prepared.suite.resolved(),
+            "fingerprint": prepared.suite.fingerprint(),
+            "git_sha": _git_sha(),
+            "versions": _versions(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        })
+    rows = []
+    for label, info in prepared.infos.items():
+        for role, langs in (("source", info.source_langs), ("target", info.target_langs)):
+            for lang in langs:
+                meta = info.languages.get(lang)
+                rows.append({"task": label, "lang": lang, "role": role,
+                             "script": getattr(meta, "script", None), "family": getattr(meta, "family", None),
+                             "distance": getattr(meta, "distance", None)})
+    store.write_json(run_dir / "languages.json", rows)
+
+
+def _git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for dist in ("xlbench", "torch", "numpy", "scikit-learn", "transformers"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+# --- the work ----------------------------------------------------------------------------
+
+
+def compute_group(
+    suite_dict: dict,
+    run_dir: Path,
+    data_dir: Path | None,
+    source_key: SourceKey,
+    cells: Sequence[CellKey],
+    progress: ProgressFn | None = None,
+) -> list[dict]:
+    """Train (or load) one source unit and evaluate its cells; returns the stored records.
+
+    Takes the resolved suite as a plain dict so that it can be shipped to another process.
+    """
+    from bench.budget import Meter
+    from bench.episodes import build_episodes
+    from bench.metrics import score
+
+    suite = parse_suite(_unresolve(suite_dict), source="manifest")
+    spec = next(t for t in suite.tasks if t.label == source_key.task)
+    mspec = next(m for m in suite.methods if m.label == source_key.method)
+    budget = next(b for b in suite.budgets if b.source_examples == source_key.budget)
+    task = build_task(spec, data_dir)
+    info = task.info()
+    method_cls = registry.resolve("method", mspec.name)
+    backbone = build_backbone(spec)
+    init_seed = derive_seed("init", spec.label, source_key.seed)
+    method = method_cls(
+        instantiate(method_cls, mspec.config),
+        lambda: backbone.build(info, init_seed),
+        info,
+        generator("method", spec.label, mspec.label, source_key.seed),
+    )
+    records: list[dict] = []
+    needed = [c for c in cells if method_cls.not_applicable(info, c.shots) is None]
+    if needed:
+        records += _source(method, task, source_key, budget.source_examples, run_dir, Meter)
+    for cell in cells:
+        start = time.perf_counter()
+        reason = method_cls.not_applicable(info, cell.shots)
+        rec: dict[str, Any] = {"type": "cell", "run_id": run_dir.name, "suite": suite.name,
+                               "key": dataclasses.asdict(cell), "kind": info.kind, "attempts": 1}
+        if reason is not None:
+            rec.update(status="n/a", reason=reason, scores=[], audit=None)
+        else:
+            rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
+            episodes = build_episodes(spec.label, info, task.target(cell.lang), cell.shots,
+                                      suite.episodes, suite.queries)
+            for scored in episodes:
+                meter = Meter("adapt", budget.adapt_examples)
+                preds = method.predict(scored.episode, meter)
+                if len(preds) != len(scored.episode.query):
+                    raise XlbenchError(f"method {mspec.label!r} returned {len(preds)} predictions "
+                                       f"for {len(scored.episode.query)} queries (one per query is the contract)")
+                for metric, value in score(info.kind, preds, scored.gold, info.num_labels).items():
+                    if not store.is_finite(value):
+                        status = "diverged"
+                        continue
+                    rows.append({"episode": scored.episode.index, "metric": metric, "value": float(value)})
+                used = meter.usage()
+                for k in usage:
+                    usage[k] += getattr(used, k)
+            rec.update(status=status, reason=None, scores=rows,
+                       audit={**usage, "cap": budget.adapt_examples, "episodes": len(episodes)})
+        store.write_json(store.cell_path(run_dir, cell.id()), rec)
+        records.append(rec)
+        if progress:
+            progress({"cell": cell, "record": rec, "seconds": time.perf_counter() - start})
+    return records
+
+
+def _source(method: Any, task: Any, key: SourceKey, cap: int, run_dir: Path, meter_cls: type) -> list[dict]:
+    """Train on source data once per (task, method, seed, budget), or load the checkpoint."""
+    from safetensors.torch import load_file, save_file
+
+    ckpt = store.source_path(run_dir, key.id(), ".safetensors")
+    meta = store.source_path(run_dir, key.id())
+    if ckpt.exists() and meta.exists():
+        try:
+            method.load_state(load_file(str(ckpt)))
+            return []
+        except NotImplementedError:
+            pass
+    from bench.budget import BudgetExhausted
+
+    meter = meter_cls("source", cap)
+    try:
+        method.train(task.source(), meter)
+    except BudgetExhausted:
+        pass  # the normal end of training
+    usage = meter.usage()
+    try:
+        state = method.state()
+    except NotImplementedError:
+        state = None
+    if state is not None:
+        tmp = ckpt.with_suffix(".tmp")
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+        tmp.replace(ckpt)
+    rec = {"type": "source", "run_id": run_dir.name, "key": dataclasses.asdict(key),
+           "audit": {"examples": usage.examples, "steps": usage.steps, "flops": usage.flops,
+                     "seconds": usage.seconds, "cap": usage.cap, "episodes": 0}}
+    store.write_json(meta, rec)
+    return [rec]
+
+
+def _unresolve(resolved: dict) -> dict:
+    """A resolved suite dict back into suite-file form (for parse_suite in a worker)."""
+    def comp(c: dict) -> dict:
+        return {"name": c["name"], "label": c["label"], "config": c["config"]}
+
+    return {
+        "name": resolved["name"],
+        "description": resolved.get("description", ""),
+        "seeds": resolved["seeds"],
+        "shots": ["all" if s == -1 else s for s in resolved["shots"]],
+        "episodes": resolved["episodes"],
+        "queries": resolved["queries"],
+        "budgets": resolved["budgets"],
+        "tasks": [{**comp(t), "backbone": comp(t["backbone"])} for t in resolved["tasks"]],
+        "methods": [comp(m) for m in resolved["methods"]],
+        "executor": resolved.get("executor", {"name": "local"}),
+    }
