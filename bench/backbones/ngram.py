@@ -1,0 +1,355 @@
+"""The ``ngram`` backbone: hashed character n-grams → EmbeddingBag → small MLP / conv trunk.
+
+The CPU default of xlbench (DESIGN.md, "Backbones"). Words are cut into character 1–4-grams
+with boundary markers (fastText subword units, Bojanowski et al. 2017; Joulin et al. 2017),
+hashed into 2^18 buckets (the hashing trick, Weinberger et al. 2009) and mean-pooled by an
+``EmbeddingBag``. Languages that share spelling share n-grams, which is where cross-lingual
+transfer comes from on this backbone.
+
+Per kind (every kind is unit classification, see :mod:`bench.backbones.base`):
+
+* classification — one unit per example: the bag of all its n-grams → MLP → one head.
+* qa — one unit per context token (:func:`bench.text.tokens`, capped at ``max_tokens``);
+  the question bag is pooled; the trunk sees ``[tok, q, tok*q]`` (question-aware, as in the
+  attention-free baselines of Seo et al. 2017), a projection, a 1-D convolution over
+  neighbouring tokens with a residual, then two heads (start, end).
+* summarization — one unit per document sentence (capped at ``max_sentences``); the trunk
+  sees ``[sent, doc, sent*doc, position]`` then the same conv; one head (in summary / not),
+  trained on the greedy ROUGE oracle (Nallapati et al. 2017).
+
+No dropout: a deterministic forward keeps functional inner loops and parity tests exact.
+Initial weights depend only on (config, task info, seed) and never touch the global RNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench.backbones.base import Feats, Item, Params, UnitModel
+from bench.backbones.hashing import bag_ids
+from bench.backbones.units import IGNORE, best_spans, span_loss, top_k_units, unit_cross_entropy, unit_score
+from bench.seeding import derive_seed
+from bench.types import Example, Prediction, TaskInfo
+
+EMBED = "embed.weight"  # the n-gram table: outer loop only (no double-backward for EmbeddingBag)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Backbone hyper-parameters; defaults fit a 2-core CPU."""
+
+    n_min: int = 1  # shortest character n-gram (boundary markers "<", ">" included)
+    n_max: int = 4  # longest character n-gram
+    buckets: int = 2**18  # hashed n-gram buckets = rows of the embedding table
+    dim: int = 64  # n-gram embedding size D (unit input size)
+    hidden: int = 128  # unit embedding size H (trunk output, what ProtoNets/LogReg see)
+    mlp_layers: int = 2  # classification: Linear→ReLU layers of the trunk (>= 1)
+    window: int = 5  # qa/summarization: width of the contextual 1-D convolution (odd)
+    max_tokens: int = 256  # qa: context tokens kept; classification: tokens hashed per text
+    max_sentences: int = 64  # summarization: document sentences kept
+    lowercase: bool = True  # case-fold text before hashing
+    init_std: float = 0.1  # std of the normal init of the n-gram embedding table
+
+
+class NgramBackbone:
+    """Factory of :class:`NgramModel` s. The constructor stores only."""
+
+    Config: ClassVar[type] = Config
+
+    def __init__(self, config: Config = Config()) -> None:
+        self.config = config
+
+    def build(self, info: TaskInfo, seed: int) -> UnitModel:
+        """A fresh model whose initial weights depend only on (config, info, seed)."""
+        cfg = self.config
+        _check(cfg)
+        cls = _MODELS.get(info.kind)
+        if cls is None:
+            raise ValueError(f"ngram backbone: unknown task kind {info.kind!r}; valid: {sorted(_MODELS)}")
+        if info.kind == "classification" and info.num_labels < 2:
+            raise ValueError(f"task {info.name!r}: classification needs >= 2 labels, got {info.labels!r}")
+        init_seed = derive_seed("ngram-init", repr(cfg), info.name, info.kind, info.labels, seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(init_seed)
+            return cls(cfg, info)
+
+
+def _check(cfg: Config) -> None:
+    if cfg.window < 1 or cfg.window % 2 == 0:
+        raise ValueError(f"ngram Config.window must be a positive odd number, got {cfg.window}")
+    if cfg.mlp_layers < 1:
+        raise ValueError(f"ngram Config.mlp_layers must be >= 1, got {cfg.mlp_layers}")
+    for name in ("dim", "hidden", "buckets", "max_tokens", "max_sentences"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"ngram Config.{name} must be >= 1, got {getattr(cfg, name)}")
+
+
+class NgramModel(UnitModel):
+    """Shared parts: the n-gram table, bag building and the contextual conv trunk."""
+
+    #: Parameters that receive sparse gradients when featurised with ``sparse_grad=True``
+    #: (a trainer may then use ``torch.optim.SparseAdam`` for them: ~10x faster steps).
+    sparse_params: ClassVar[tuple[str, ...]] = (EMBED,)
+
+    def __init__(self, config: Config, info: TaskInfo) -> None:
+        super().__init__()
+        self.config = config
+        self.info = info
+        self.embed = nn.EmbeddingBag(config.buckets, config.dim, mode="mean")
+        nn.init.normal_(self.embed.weight, std=config.init_std)
+
+    # ---------------------------------------------------------------- featurisation
+    def _words(self, text: str) -> list[tuple[str, int, int]]:
+        from bench.text import tokens
+
+        toks = tokens(text)
+        if self.config.lowercase:
+            toks = [(w.lower(), s, e) for w, s, e in toks]
+        return toks
+
+    def _embed_bags(self, bags: list[list[int]], sparse_grad: bool) -> torch.Tensor:
+        """One ``[len(bags), D]`` mean embedding per bag (an empty bag → zeros)."""
+        flat: list[int] = []
+        offsets: list[int] = []
+        for bag in bags:
+            offsets.append(len(flat))
+            flat.extend(bag)
+        return F.embedding_bag(
+            torch.tensor(flat, dtype=torch.long),
+            self.embed.weight,
+            torch.tensor(offsets, dtype=torch.long),
+            mode="mean",
+            sparse=sparse_grad,
+        )
+
+    def _bag(self, words: Sequence[str]) -> list[int]:
+        c = self.config
+        return bag_ids(words, c.n_min, c.n_max, c.buckets)
+
+    # ---------------------------------------------------------------- shared trunk
+    def _contextual(self, params: Params, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``[B, U, in]`` → Linear → ReLU → conv(window) → ReLU (+ residual), padding zeroed."""
+        m = mask.unsqueeze(-1).to(z.dtype)
+        h = F.relu(F.linear(z, params["proj.weight"], params["proj.bias"])) * m
+        c = F.conv1d(h.transpose(1, 2), params["conv.weight"], params["conv.bias"], padding=self.config.window // 2)
+        return (F.relu(c.transpose(1, 2)) + h) * m
+
+    def _make_contextual(self, in_dim: int) -> None:
+        c = self.config
+        self.proj = nn.Linear(in_dim, c.hidden)
+        self.conv = nn.Conv1d(c.hidden, c.hidden, c.window)
+
+    def heads(self, params: Params, h: torch.Tensor) -> list[torch.Tensor]:
+        return [F.linear(h, params[f"out.{i}.weight"], params[f"out.{i}.bias"]) for i in range(len(self.out))]
+
+    def adapted_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.named_parameters() if n != EMBED)
+
+    def loss(self, logits: list[torch.Tensor], targets: list[torch.Tensor], feats: Feats) -> torch.Tensor:
+        return unit_cross_entropy(logits, targets)
+
+
+class ClassificationModel(NgramModel):
+    """One unit per example: mean n-gram embedding → MLP → ``num_labels`` logits."""
+
+    def __init__(self, config: Config, info: TaskInfo) -> None:
+        super().__init__(config, info)
+        dims = [config.dim] + [config.hidden] * config.mlp_layers
+        self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.out = nn.ModuleList([nn.Linear(config.hidden, info.num_labels)])
+
+    def featurize(self, items: Sequence[Item], *, sparse_grad: bool = False) -> Feats:
+        bags = [self._bag([w for w, _, _ in self._words(it.text)[: self.config.max_tokens]]) for it in items]
+        x = self._embed_bags(bags, sparse_grad).unsqueeze(1)
+        mask = torch.ones(len(items), 1, dtype=torch.bool)
+        return Feats(x=x, mask=mask, spans=(None,) * len(items))
+
+    def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
+        h = feats.x
+        for i in range(len(self.mlp)):
+            h = F.relu(F.linear(h, params[f"mlp.{i}.weight"], params[f"mlp.{i}.bias"]))
+        return h
+
+    def targets(self, examples: Sequence[Example], feats: Feats) -> list[torch.Tensor]:
+        labels = []
+        for ex in examples:
+            if ex.label is None or not 0 <= ex.label < self.info.num_labels:
+                raise ValueError(
+                    f"example {ex.item_id!r} ({ex.lang}) has label {ex.label!r}; "
+                    f"expected an index into {self.info.labels!r}"
+                )
+            labels.append(ex.label)
+        return [torch.tensor(labels, dtype=torch.long).unsqueeze(1)]
+
+    def decode(self, logits: list[torch.Tensor], feats: Feats) -> list[Prediction]:
+        return [Prediction(label=int(i)) for i in logits[0][:, 0, :].argmax(-1).tolist()]
+
+
+def _pad(rows: list[torch.Tensor], length: int, dim: int) -> torch.Tensor:
+    """Stack ``[n_i, dim]`` rows into ``[B, length, dim]`` with zero padding."""
+    out = []
+    for r in rows:
+        out.append(F.pad(r, (0, 0, 0, length - r.shape[0])) if r.shape[0] < length else r)
+    return torch.stack(out) if out else torch.zeros(0, length, dim)
+
+
+def _mask(lengths: list[int], length: int) -> torch.Tensor:
+    return torch.arange(length).unsqueeze(0) < torch.tensor(lengths, dtype=torch.long).unsqueeze(1)
+
+
+@dataclass(frozen=True)
+class QASpan:
+    """What QA decoding needs of one item: its context and kept token offsets."""
+
+    context: str
+    offsets: tuple[tuple[int, int], ...]
+    truncated: bool  # True if tokens beyond ``max_tokens`` were dropped
+
+
+class QAModel(NgramModel):
+    """One unit per context token, question-aware conv trunk, start and end heads."""
+
+    def __init__(self, config: Config, info: TaskInfo) -> None:
+        super().__init__(config, info)
+        self._make_contextual(3 * config.dim)
+        self.out = nn.ModuleList([nn.Linear(config.hidden, 2), nn.Linear(config.hidden, 2)])
+
+    def featurize(self, items: Sequence[Item], *, sparse_grad: bool = False) -> Feats:
+        cap = self.config.max_tokens
+        bags: list[list[int]] = []
+        spans: list[QASpan] = []
+        lengths: list[int] = []
+        for it in items:
+            toks = self._words(it.text)
+            kept = toks[:cap]
+            bags.extend(self._bag([w]) for w, _, _ in kept)
+            spans.append(QASpan(it.text, tuple((s, e) for _, s, e in kept), len(toks) > cap))
+            lengths.append(len(kept))
+        qbags = [self._bag([w for w, _, _ in self._words(it.question or "")]) for it in items]
+        flat = self._embed_bags(bags + qbags, sparse_grad)
+        tok, q = flat[: len(bags)], flat[len(bags) :]
+        t = max(lengths, default=0)
+        rows = list(torch.split(tok, lengths)) if items else []
+        x = _pad(rows, t, self.config.dim)
+        return Feats(x=x, mask=_mask(lengths, t), extra=(q,), spans=tuple(spans))
+
+    def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
+        x = feats.x
+        q = feats.extra[0].unsqueeze(1).expand_as(x)
+        return self._contextual(params, torch.cat([x, q, x * q], dim=-1), feats.mask)
+
+    def targets(self, examples: Sequence[Example], feats: Feats) -> list[torch.Tensor]:
+        b, t = feats.mask.shape
+        start = torch.full((b, t), IGNORE, dtype=torch.long)
+        end = torch.full((b, t), IGNORE, dtype=torch.long)
+        for i, (ex, span) in enumerate(zip(examples, feats.spans)):
+            gold = _gold_tokens(ex, span)
+            if gold is None:
+                continue  # no answer, or truncated away: no loss
+            n = len(span.offsets)
+            start[i, :n] = 0
+            end[i, :n] = 0
+            start[i, gold[0]] = 1
+            end[i, gold[1]] = 1
+        return [start, end]
+
+    def loss(self, logits: list[torch.Tensor], targets: list[torch.Tensor], feats: Feats) -> torch.Tensor:
+        return span_loss(logits, targets, feats.mask)
+
+    def decode(self, logits: list[torch.Tensor], feats: Feats) -> list[Prediction]:
+        best = best_spans(unit_score(logits[0]), unit_score(logits[1]), feats.mask, self.info.max_answer_tokens)
+        out = []
+        for span, ij in zip(feats.spans, best):
+            if ij is None:
+                out.append(Prediction(text=""))
+            else:
+                out.append(Prediction(text=span.context[span.offsets[ij[0]][0] : span.offsets[ij[1]][1]]))
+        return out
+
+
+def _gold_tokens(ex: Example, span: QASpan) -> tuple[int, int] | None:
+    """Token indices (start, end) covering the first answer, or None if not all kept."""
+    if not ex.answers or not span.offsets:
+        return None
+    a0 = ex.answers[0].start
+    a1 = a0 + len(ex.answers[0].text)
+    if span.truncated and a1 > span.offsets[-1][1]:
+        return None
+    inside = [k for k, (s, e) in enumerate(span.offsets) if e > a0 and s < a1]
+    if not inside:
+        return None
+    return inside[0], inside[-1]
+
+
+class SummarizationModel(NgramModel):
+    """One unit per document sentence; document-aware conv trunk; in-summary head."""
+
+    POSITION_FEATURES: ClassVar[int] = 2  # relative position i/(S-1) and 1/(i+1)
+
+    def __init__(self, config: Config, info: TaskInfo) -> None:
+        super().__init__(config, info)
+        self._make_contextual(3 * config.dim + self.POSITION_FEATURES)
+        self.out = nn.ModuleList([nn.Linear(config.hidden, 2)])
+
+    def featurize(self, items: Sequence[Item], *, sparse_grad: bool = False) -> Feats:
+        cap = self.config.max_sentences
+        bags: list[list[int]] = []
+        lengths: list[int] = []
+        sents: list[tuple[str, ...]] = []
+        for it in items:
+            if not it.sentences:
+                raise ValueError(
+                    f"summarization item {it.item_id!r} ({it.lang}) has no sentences; the task must "
+                    "split each document (bench.text.split_sentences) into Example.sentences"
+                )
+            kept = tuple(it.sentences[:cap])
+            bags.extend(self._bag([w for w, _, _ in self._words(s)]) for s in kept)
+            lengths.append(len(kept))
+            sents.append(kept)
+        t = max(lengths, default=0)
+        flat = self._embed_bags(bags, sparse_grad) if bags else torch.zeros(0, self.config.dim)
+        x = _pad(list(torch.split(flat, lengths)) if items else [], t, self.config.dim)
+        mask = _mask(lengths, t)
+        m = mask.unsqueeze(-1).to(x.dtype)
+        doc = (x * m).sum(1) / m.sum(1).clamp(min=1)
+        idx = torch.arange(t, dtype=x.dtype).unsqueeze(0)
+        denom = (torch.tensor(lengths, dtype=x.dtype).unsqueeze(1) - 1).clamp(min=1)
+        rel = idx / denom  # [B, S]
+        pos = torch.stack([rel, (1.0 / (idx + 1)).expand_as(rel)], dim=-1) * m
+        return Feats(x=x, mask=mask, extra=(doc, pos), spans=tuple(sents))
+
+    def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
+        x = feats.x
+        doc, pos = feats.extra
+        d = doc.unsqueeze(1).expand_as(x)
+        return self._contextual(params, torch.cat([x, d, x * d, pos], dim=-1), feats.mask)
+
+    def targets(self, examples: Sequence[Example], feats: Feats) -> list[torch.Tensor]:
+        from bench.metrics import oracle_sentences
+
+        b, t = feats.mask.shape
+        y = torch.full((b, t), IGNORE, dtype=torch.long)
+        for i, (ex, kept) in enumerate(zip(examples, feats.spans)):
+            if ex.summary is None:
+                raise ValueError(f"summarization example {ex.item_id!r} ({ex.lang}) has no reference summary")
+            y[i, : len(kept)] = 0
+            for j in oracle_sentences(ex.sentences, ex.summary, self.info.summary_sentences):
+                if j < len(kept):
+                    y[i, j] = 1
+        return [y]
+
+    def decode(self, logits: list[torch.Tensor], feats: Feats) -> list[Prediction]:
+        picks = top_k_units(unit_score(logits[0]), feats.mask, self.info.summary_sentences)
+        return [Prediction(text=" ".join(kept[j] for j in idx)) for kept, idx in zip(feats.spans, picks)]
+
+
+_MODELS: dict[str, type[NgramModel]] = {
+    "classification": ClassificationModel,
+    "qa": QAModel,
+    "summarization": SummarizationModel,
+}
