@@ -1,0 +1,70 @@
+"""End to end through the real entry point, on a toy task and method (fast)."""
+
+import json
+
+import yaml
+
+from bench import store
+from bench.cli import main
+
+SUITE = {
+    "name": "toy", "seeds": [0, 1], "shots": [0, 2], "episodes": 2, "queries": 6,
+    "budget": {"source_examples": 60, "adapt_examples": 100},
+    "tasks": ["tests.corefakes:ToyTask"], "methods": ["tests.corefakes:Echo"],
+    "executor": {"name": "inline"},
+}
+
+
+def _write(tmp_path, **over):
+    path = tmp_path / "suite.yaml"
+    path.write_text(yaml.safe_dump(SUITE | over))
+    return path
+
+
+def test_run_twice_computes_once_and_rows_are_identical(tmp_path, capsys):
+    suite = _write(tmp_path)
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(suite), "--results-dir", str(results)]) == 0
+    (run_dir,) = store.run_dirs(results, "toy")
+    first = store.load([run_dir]).scores
+    # 2 seeds x 2 langs x 2 shots cells, 2 episodes each, 2 metrics
+    assert len(first) == 2 * 2 * 2 * 2 * 2
+    source = json.loads(next((run_dir / "source").glob("*.json")).read_text())
+    assert 60 - 8 < source["audit"]["examples"] <= 60  # within one step of the cap
+    capsys.readouterr()
+    assert main(["run", "--suite", str(suite), "--results-dir", str(results)]) == 0
+    assert "nothing to do" in capsys.readouterr().err
+    assert store.load([run_dir]).scores.equals(first)
+
+
+def test_rebuilt_index_gives_identical_table(tmp_path):
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(_write(tmp_path)), "--results-dir", str(results)]) == 0
+    (run_dir,) = store.run_dirs(results, "toy")
+    before = store.load([run_dir])
+    (run_dir / "index.sqlite").unlink()
+    after = store.load([run_dir])
+    assert before.scores.equals(after.scores) and before.cells.equals(after.cells)
+
+
+def test_unknown_task_exits_2_and_writes_nothing(tmp_path, capsys):
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(_write(tmp_path)), "--task", "nope", "--results-dir", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown task 'nope'" in err and "Known tasks" in err
+    assert not (results / "toy").exists()
+
+
+def test_suite_with_unknown_key_exits_2(tmp_path, capsys):
+    assert main(["run", "--suite", str(_write(tmp_path, shotz=[1])), "--results-dir", str(tmp_path / "r")]) == 2
+    assert "'shotz'" in capsys.readouterr().err
+
+
+def test_changed_suite_is_refused_unless_new_run(tmp_path, capsys):
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(_write(tmp_path)), "--results-dir", str(results)]) == 0
+    changed = _write(tmp_path, episodes=3)
+    assert main(["run", "--suite", str(changed), "--results-dir", str(results)]) == 2
+    assert "changed: episodes" in capsys.readouterr().err
+    assert main(["run", "--suite", str(changed), "--results-dir", str(results), "--new-run"]) == 0
+    assert len(store.run_dirs(results, "toy")) == 2
