@@ -1,0 +1,47 @@
+"""The "no parallel leakage" check (DESIGN.md, "The protocol").
+
+Parallel corpora (SIB-200, NusaX, XQuAD) hold translations of one item in every language
+under one ``item_id``; XQuAD items also share their article in ``group``. A source-training
+item id or article must never reach a target test set, and a target's support pool must
+be disjoint from its test set. Tasks call :func:`check` from ``validate()``; the tests
+call :func:`leaks` on the real data.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from bench.errors import DataError
+from bench.task import TargetData
+from bench.types import SourceData
+
+
+def leaks(source: SourceData, targets: Iterable[TargetData], limit: int = 5) -> list[str]:
+    """Every leak, described: source item/article in a target test set, or pool ∩ test."""
+    train = source.all()
+    ids = {ex.item_id for ex in train}
+    groups = {ex.group for ex in train if ex.group is not None}
+    found: list[str] = []
+    for target in targets:
+        test_ids = {ex.item_id for ex in target.test}
+        test_groups = {ex.group for ex in target.test if ex.group is not None}
+        for kind, hits in (
+            ("source item id(s)", sorted(ids & test_ids)),
+            ("source article(s)", sorted(groups & test_groups)),
+            ("support-pool item id(s)", sorted({ex.item_id for ex in target.pool} & test_ids)),
+        ):
+            if hits:
+                found.append(
+                    f"{len(hits)} {kind} in the {target.lang} test set, e.g. {hits[:limit]}"
+                )
+    return found
+
+
+def check(task_name: str, source: SourceData, targets: Iterable[TargetData]) -> None:
+    """Raise DataError if :func:`leaks` finds anything."""
+    found = leaks(source, targets)
+    if found:
+        raise DataError(
+            f"{task_name}: split leaks test items into training: {'; '.join(found)}. "
+            f"Split by item id (or article) across all languages."
+        )

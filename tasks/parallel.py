@@ -1,0 +1,155 @@
+"""Parallel classification corpora with official splits aligned across languages.
+
+SIB-200 and NusaX ship train/dev/test splits whose item ids are the same in every language,
+so the official splits are leakage-safe by construction (DESIGN.md, "No parallel leakage"):
+source training reads the *train* split of the source languages, a target language's
+support pool reads its train (or dev) split, and its test set reads its test split. The
+item id is the upstream id, shared by all translations; :mod:`tasks.leakage` checks it.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from bench.errors import DataError
+from bench.task import Task, TargetData
+from bench.types import Example, SourceData, TaskInfo
+from tasks import leakage
+from tasks.hub import load_split
+from tasks.languages import check_languages, language_info
+from tasks.local import Row, Upstream, dataset_dir, first, label_index, read_table
+
+
+def as_tuple(value: Any) -> tuple[str, ...]:
+    """YAML lists become tuples, so configs stay hashable and frozen."""
+    return tuple(value) if not isinstance(value, str) else (value,)
+
+
+class ParallelClassification(Task):
+    """Shared loader of SIB-200 and NusaX; subclasses name files, columns and hub ids."""
+
+    kind = "classification"
+    name: ClassVar[str]
+    upstream: ClassVar[Upstream]
+    hub_id: ClassVar[str]
+    columns: ClassVar[tuple[str, str, str]]  # (id, label, text) column names
+    delimiter: ClassVar[str]
+    splits: ClassVar[Mapping[str, str]]  # role ("train", "dev", "test") -> upstream split name
+    hub_splits: ClassVar[Mapping[str, str]] = {"train": "train", "dev": "validation", "test": "test"}
+
+    # -- subclass hooks --------------------------------------------------------------
+    @abstractmethod
+    def labels(self) -> tuple[str, ...]:
+        """The label names, in label-id order."""
+
+    @abstractmethod
+    def split_file(self, root: Path, lang: str, split: str) -> Path:
+        """The upstream file of one (language, split)."""
+
+    @abstractmethod
+    def available(self) -> tuple[str, ...]:
+        """Languages the data holds (for validation and did-you-mean)."""
+
+    def hub_config(self, lang: str) -> str:
+        """The hub config name of a language (the folder name by default)."""
+        return lang
+
+    # -- the contract ----------------------------------------------------------------
+    def root(self) -> Path:
+        return dataset_dir(self.upstream, self.data_dir)
+
+    def info(self) -> TaskInfo:
+        langs = (*self.config.source_langs, *self.config.target_langs)
+        return TaskInfo(
+            name=self.name,
+            kind=self.kind,
+            labels=self.labels(),
+            source_langs=tuple(self.config.source_langs),
+            target_langs=tuple(self.config.target_langs),
+            languages={lang: self.language(lang) for lang in langs},
+        )
+
+    def language(self, lang: str):
+        return language_info(lang)
+
+    def source(self) -> SourceData:
+        cap = self.config.max_source_per_lang
+        train = {lang: first(self.read(lang, "train"), cap) for lang in self.config.source_langs}
+        return SourceData(info=self.info(), train=train)
+
+    def target(self, lang: str) -> TargetData:
+        if lang not in self.config.target_langs:
+            raise DataError(
+                f"{self.name}: {lang!r} is not a target language; targets are "
+                f"{list(self.config.target_langs)}"
+            )
+        pool = first(self.read(lang, self.config.target_pool), self.config.max_pool_per_lang)
+        test = first(self.read(lang, "test"), self.config.max_test_per_lang)
+        return TargetData(lang=lang, pool=pool, test=test)
+
+    def validate(self) -> None:
+        """Languages exist, every file parses, labels are known, and nothing leaks."""
+        if self.config.source == "local":
+            check_languages(
+                self.name,
+                tuple(self.config.source_langs),
+                tuple(self.config.target_langs),
+                self.available(),
+            )
+        source = self.source()
+        targets = [self.target(lang) for lang in self.config.target_langs]
+        leakage.check(self.name, source, targets)
+
+    # -- reading ---------------------------------------------------------------------
+    def read(self, lang: str, role: str) -> tuple[Example, ...]:
+        """All examples of one language and split role, in file order."""
+        if self.config.source == "hub":
+            return self.read_hub(lang, role)
+        if self.config.source != "local":
+            raise DataError(f"{self.name}: source must be 'local' or 'hub', got {self.config.source!r}")
+        path = self.split_file(self.root(), lang, self.splits[role])
+        rows = read_table(path, self.columns, self.delimiter)
+        labels = self.labels()
+        return tuple(self.example(row, lang, labels) for row in rows)
+
+    def example(self, row: Row, lang: str, labels: tuple[str, ...]) -> Example:
+        """One local record -> Example (item id shared across languages)."""
+        id_col, label_col, text_col = self.columns
+        return Example(
+            item_id=f"{self.name}-{row.get(id_col)}",
+            lang=lang,
+            text=row.get(text_col),
+            label=label_index(labels, row.get(label_col), row.where),
+        )
+
+    def read_hub(self, lang: str, role: str) -> tuple[Example, ...]:
+        split = self.hub_splits[role]
+        loaded = load_split(
+            self.hub_id,
+            self.hub_config(lang),
+            split,
+            self.config.hub_revision,
+            local_hint=f"use `source: local` with --data-dir pointing at a clone of {self.upstream.repo}",
+        )
+        labels = self.labels()
+        where = f"{self.hub_id}[{self.hub_config(lang)}/{split}]"
+        examples = tuple(
+            self.hub_example(row, lang, labels, loaded.label_names, f"{where} row {i}")
+            for i, row in enumerate(loaded.rows)
+        )
+        if not examples:
+            raise DataError(f"{where}: no rows (an empty language split)")
+        return examples
+
+    @abstractmethod
+    def hub_example(
+        self,
+        row: Mapping[str, Any],
+        lang: str,
+        labels: tuple[str, ...],
+        label_names: tuple[str, ...] | None,
+        where: str,
+    ) -> Example:
+        """One hub row -> Example; a pure function of the row."""
