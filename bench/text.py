@@ -159,13 +159,30 @@ def _ends_sentence(text: str, i: int) -> int:
     return j
 
 
+def _is_thai_lao(ch: str) -> bool:
+    return "\u0e00" <= ch <= "\u0eff" and unicodedata.category(ch)[0] in "LM"
+
+
+def _thai_lao_gap(text: str, i: int) -> bool:
+    """Is the space at ``text[i]`` between two Thai/Lao letters (a sentence break there)?"""
+    j = i
+    while j > 0 and text[j - 1].isspace():
+        j -= 1
+    k = i
+    while k < len(text) and text[k].isspace():
+        k += 1
+    return 0 < j and k < len(text) and _is_thai_lao(text[j - 1]) and _is_thai_lao(text[k])
+
+
 def split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences, keeping each terminator with its sentence.
 
     Terminators: ``. ! ? …`` (before whitespace or the end), and the sentence marks of
     Devanagari (``। ॥``), Arabic/Urdu (``؟ ۔``), Ethiopic (``። ፧``), CJK (``。！？``),
     Armenian (``։``), Myanmar (``။``), Khmer (``។``), Tibetan (``།``) and others anywhere.
-    A newline also ends a sentence (news documents put one sentence or paragraph per line).
+    A newline also ends a sentence (news documents put one sentence or paragraph per line),
+    and so does a space between two Thai or Lao letters: those scripts have no full stop
+    and write a space only between sentences or clauses.
     A ``.`` after a single capital letter or before a lower-case word does not split.
     Sentences are stripped of whitespace; empty ones are dropped.
     """
@@ -174,7 +191,7 @@ def split_sentences(text: str) -> list[str]:
     i = 0
     n = len(text)
     while i < n:
-        if text[i] == "\n":
+        if text[i] == "\n" or (text[i].isspace() and _thai_lao_gap(text, i)):
             end = i
         else:
             end = _ends_sentence(text, i)

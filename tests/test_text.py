@@ -113,6 +113,10 @@ def test_split_sentences_other_scripts() -> None:
     assert split_sentences("Բարեւ։ Ինչպես ես։") == ["Բարեւ։", "Ինչպես ես։"]
     assert split_sentences("မင်္ဂလာပါ။ နေကောင်းလား။") == ["မင်္ဂလာပါ။", "နေကောင်းလား။"]
     assert split_sentences("「好。」他说。") == ["「好。」", "他说。"]
+    # Thai and Lao have no full stop: a space between two of their letters breaks,
+    # a space next to a digit or a Latin word does not
+    assert split_sentences("แมวกินปลา หมานอนในปี 2020 แล้ว") == ["แมวกินปลา", "หมานอนในปี 2020 แล้ว"]
+    assert split_sentences("ທີ່ນີ້ ເຈົ້າ") == ["ທີ່ນີ້", "ເຈົ້າ"]  # ends in a tone mark
 
 
 @pytest.mark.parametrize(
