@@ -1,0 +1,200 @@
+"""Render a whole report: every table (md/tex/csv), figure (pdf/png) and ``index.html``.
+
+:func:`render` is a pure function of the results (plus explicit ``boot``/``seed``): it
+never reads runs or retrains, and rendering twice writes byte-identical files. Files are
+written into a temporary sibling folder first and then renamed into ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench import stats
+from bench.errors import XlbenchError
+from bench.report import figures, formats, html, style, tables
+from bench.report.tables import Table, shot_label, shot_order
+
+
+@dataclass(frozen=True)
+class Options:
+    """Statistics settings of a report."""
+
+    boot: int = 1000  # bootstrap resamples for every CI and paired bootstrap
+    seed: int = 0  # seed of every bootstrap (each group derives its own from this)
+    alpha: float = 0.05  # family-wise level of the Holm-corrected tests
+
+
+def render(results: Any, out_dir: Path, options: Options = Options()) -> list[Path]:
+    """Write the report of ``results`` (a :class:`bench.store.Results`) into ``out_dir``.
+
+    Returns the written paths (sorted). Raises :class:`XlbenchError` when there is no
+    score to report.
+    """
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        _render_into(results, tmp, options)
+        written = []
+        for src in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            dst = out_dir / src.relative_to(tmp)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            written.append(dst)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _render_into(results: Any, root: Path, opt: Options) -> None:
+    rows = stats.primary(results.scores)
+    if rows.empty:
+        raise XlbenchError("no scores to report: the results hold no finished cell. Run "
+                           "`xlbench run` first, or check `xlbench results --table cells`.")
+    rows = rows.astype({"shots": int, "budget": int, "seed": int, "episode": int})
+    kinds = dict(zip(rows["task"], rows["kind"]))
+    budget = int(rows["budget"].max())
+    ks = shot_order(rows["shots"])
+    headline = next((k for k in ks if k > 0), ks[0])
+    b, seed, alpha = opt.boot, opt.seed, opt.alpha
+
+    summary = stats.summarise(rows, ["task", "method", "shots", "budget"], boot=b, seed=seed)
+    summary_lang = stats.summarise(rows, ["task", "method", "shots", "lang", "budget"],
+                                   boot=b, seed=seed)
+    pooled = stats.compare(rows, per_language=False, alpha=alpha, boot=b, seed=seed)
+    per_lang = stats.compare(rows, per_language=True, alpha=alpha, boot=b, seed=seed)
+    has_ft = stats.FINETUNE in set(rows["method"])
+    vs_ft = (stats.compare(rows, stats.FINETUNE, per_language=True, alpha=alpha, boot=b,
+                           seed=seed) if has_ft else pd.DataFrame())
+    rankings = {k: r for k in ks
+                if (r := stats.rank_datasets(rows, shots=k, budget=budget, alpha=alpha))}
+    langs = results.languages
+
+    notes: list[str] = []
+    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)
+            for kind in sorted(set(kinds.values()))]
+    lang_t = tables.language_table(rows, langs, summary_lang, per_lang, budget, alpha)
+    targets = langs[langs["role"] == "target"]
+    multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
+                   and t in kinds)
+    script_ts = [tables.script_table(t, rows, langs, budget, b, seed) for t in multi]
+    extra: list[Table] = [tables.audit_table(results.audit)] if len(results.audit) else []
+    if has_ft:
+        extra.append(tables.win_tie_loss_table(stats.win_tie_loss(vs_ft), budget, alpha))
+    else:
+        notes.append(f"win/tie/loss and gain figures skipped: no '{stats.FINETUNE}' results.")
+    if rankings:
+        extra.append(tables.ranking_table(rankings))
+    extra.append(tables.na_table(results.cells))
+    corr = tables.distance_correlation(rows, langs, budget, shots=1) if has_ft else None
+    corr_text = _correlation_text(corr)
+
+    tdir, fdir = root / "tables", root / "figures"
+    tdir.mkdir()
+    fdir.mkdir()
+    all_tables = main + [lang_t] + script_ts + extra
+    for t in all_tables:
+        (tdir / f"{t.name}.md").write_text(formats.markdown(t), encoding="utf-8")
+        (tdir / f"{t.name}.tex").write_text(formats.latex(t), encoding="utf-8")
+        (tdir / f"{t.name}.csv").write_text(formats.csv(t), encoding="utf-8")
+    if corr is not None and len(corr):
+        corr.to_csv(tdir / "distance-correlation.csv", index=False, float_format="%.6g",
+                    lineterminator="\n")
+
+    figs: list[tuple[str, html.Figure]] = []
+    with style.rc():
+        specs = [
+            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget),
+             "Primary metric vs K per task; filled markers differ significantly from the "
+             "best transfer baseline (Wilcoxon, Holm)."),
+            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs)
+             if has_ft else None, "Gain over fine-tuning per target language, method and K "
+             "(points; * = significant after Holm)."),
+            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline)
+             if has_ft else None, f"Gain over fine-tuning at {shot_label(headline)} vs "
+             "language distance (synthetic tasks) or script (real data)."),
+            ("critical-difference", figures.critical_difference(rankings),
+             "Critical-difference diagrams (Demšar 2006): methods joined by a bar are not "
+             "significantly different (Nemenyi, alpha 0.05)."),
+            ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline),
+             f"Primary metric vs source budget cap at {shot_label(headline)}."),
+        ]
+        for name, fig, caption in specs:
+            if fig is None:
+                why = ("only one budget in these results (run a suite with `budgets:`)"
+                       if name == "score-vs-budget" else "no data for it")
+                notes.append(f"figure {name} skipped: {why}.")
+                continue
+            style.save(fig, fdir / name)
+            figs.append((name, html.Figure(fdir / f"{name}.png", caption)))
+    for t in all_tables:
+        notes += list(t.notes)
+
+    fig_by = dict(figs)
+    sections: list[tuple[str, list[Any]]] = [
+        ("Main results", [formats.html_table(t) for t in main]
+         + [fig_by[n] for n in ("score-vs-shots",) if n in fig_by]),
+        ("Per language", [formats.html_table(lang_t)]
+         + [formats.html_table(t) for t in script_ts]
+         + [fig_by[n] for n in ("gain-heatmap", "gain-vs-distance") if n in fig_by]
+         + ([f"<p>{html_lib.escape(corr_text)}</p>"] if corr_text else [])),
+        ("Ranks", [formats.html_table(t) for t in extra if t.name == "ranks"]
+         + [fig_by[n] for n in ("critical-difference",) if n in fig_by]),
+        ("Budget", [formats.html_table(t) for t in extra if t.name == "budget-audit"]
+         + [fig_by[n] for n in ("score-vs-budget",) if n in fig_by]),
+        ("Win / tie / loss", [formats.html_table(t) for t in extra if t.name == "win-tie-loss"]),
+        ("Absent results", [formats.html_table(t) for t in extra if t.name == "absent"]),
+    ]
+    if notes:
+        sections.append(("Notes", ["<ul>" + "".join(f"<li>{html_lib.escape(n)}</li>"
+                                                    for n in notes) + "</ul>"]))
+    suite = _suite_name(results)
+    header = _header(results, budget, opt)
+    (root / "index.html").write_text(html.page(f"xlbench report: {suite}", header, sections,
+                                               root), encoding="utf-8")
+    md = [f"# xlbench report: {suite}", ""]
+    for t in all_tables:
+        md += [formats.markdown(t)]
+    if corr_text:
+        md += [corr_text, ""]
+    md += [f"![{n}](figures/{n}.png)\n" for n, _ in figs]
+    md += [f"- {n}" for n in notes]
+    (root / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+
+
+def _correlation_text(corr: pd.DataFrame | None) -> str:
+    if corr is None or corr.empty:
+        return ""
+    parts = [f"{r.task}: rho = {r.rho:+.2f} (p = {r.p:.3g}, n = {r.n} languages)"
+             for r in corr.itertuples()]
+    return ("Spearman rank correlation of fine-tuning's K=1 per-language score with language "
+            "distance: " + "; ".join(parts) + ".")
+
+
+def _suite_name(results: Any) -> str:
+    names = sorted({str(m.get("suite", {}).get("name", "?")) for m in results.manifests})
+    return ", ".join(names) or "results"
+
+
+def _header(results: Any, budget: int, opt: Options) -> str:
+    items = []
+    for m in results.manifests:
+        s = m.get("suite", {})
+        items.append(
+            f"<li>run <code>{html_lib.escape(str(m.get('run_id', '?')))}</code>, git "
+            f"<code>{html_lib.escape(str(m.get('git_sha', '?'))[:12])}</code>: seeds "
+            f"{html_lib.escape(str(s.get('seeds')))}, shots {html_lib.escape(str(s.get('shots')))}"
+            f", {html_lib.escape(str(s.get('episodes')))} episodes x "
+            f"{html_lib.escape(str(s.get('queries')))} queries</li>")
+    return (f"<ul class=\"files\">{''.join(items)}</ul><p class=\"files\">Tables use source "
+            f"budget {budget} (the largest of the run); bootstrap B = {opt.boot}, seed "
+            f"{opt.seed}; alpha = {opt.alpha:g}. Files: <code>tables/</code> (md, tex, csv), "
+            f"<code>figures/</code> (pdf, png), <code>report.md</code>.</p>")
