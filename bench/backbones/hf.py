@@ -1,0 +1,298 @@
+"""The Hugging Face backbone ``hf:<hub id or local path>``: pretrained multilingual encoders.
+
+An encoder checkpoint (XLM-R, mBERT, ...; Conneau et al., ACL 2020, "Unsupervised
+Cross-lingual Representation Learning at Scale") becomes a :class:`~bench.backbones.base.UnitModel`
+for every task kind (:mod:`bench.backbones.hf_encoder`); an encoder-decoder checkpoint (mT5,
+mBART; Xue et al., NAACL 2021) becomes a generative model for abstractive summarization
+(:mod:`bench.backbones.seq2seq`). Which one is read from the checkpoint's ``config.json``
+(``is_encoder_decoder``), or forced with ``Config.generative``.
+
+Importing this module is cheap: torch and transformers are imported inside functions.
+Nothing is downloaded unless the user allows it: with ``offline`` (or ``HF_HUB_OFFLINE=1``)
+only local directories and the local hub cache are read, and a missing checkpoint is one
+:class:`~bench.errors.XlbenchError` that says how to pre-download it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Literal
+
+from bench.errors import XlbenchError
+from bench.seeding import derive_seed
+from bench.types import TaskInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from bench.backbones.base import UnitModel
+
+#: Hub ids of well-known encoder-decoder families, used only when config.json is not local.
+_GENERATIVE_HINTS = ("t5", "mt0", "bart", "pegasus", "m2m", "nllb", "marian")
+
+
+class DeviceOOM(XlbenchError):
+    """The accelerator ran out of memory. The runner records the cell with status ``oom``."""
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What :meth:`HFBackbone.validate` found, without loading any weights."""
+
+    model: str
+    location: Literal["path", "cache", "pending"]  # pending: the hub download has not happened
+    generative: bool | None  # None: unknown until the checkpoint is available
+    detail: str
+
+
+@dataclass(frozen=True)
+class HFConfig:
+    """How to load and run a transformers checkpoint. Every field has a default."""
+
+    model: str = "xlm-roberta-base"  # hub id or local directory (save_pretrained layout)
+    revision: str = "main"  # hub revision; pin a commit sha for reproducible runs
+    max_length: int = 384  # tokens per input sequence (QA: per context window)
+    stride: int = 128  # QA: tokens shared by consecutive windows of a long context
+    max_target_length: int = 64  # seq2seq: summary tokens (teacher forcing and generation)
+    pooling: Literal["cls", "mean"] = "cls"  # classification: sequence -> one unit
+    freeze_embeddings: bool = False  # True: embedding tables learn in no inner loop
+    dropout: bool = False  # keep the checkpoint's dropout (False: deterministic trunk)
+    gradient_checkpointing: bool = False  # recompute activations (non-reentrant: 2nd order ok)
+    attention: Literal["eager", "sdpa"] = "eager"  # eager supports double backward everywhere
+    device: str = "auto"  # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1", ...
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"  # autocast; auto: bf16 on CUDA only
+    offline: bool | None = None  # never contact the hub; None: HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE
+    generative: bool | None = None  # seq2seq model; None: read is_encoder_decoder in config.json
+    num_beams: int = 1  # seq2seq generation: 1 = greedy, >1 = beam search
+
+
+def download_hint(model: str, revision: str) -> str:
+    return (
+        f"pre-download it on a machine with internet: `hf download {model} --revision {revision}` "
+        f"(older huggingface_hub: `huggingface-cli download {model} --revision {revision}`), "
+        "then run with HF_HUB_OFFLINE=1; or pass a local directory written by save_pretrained "
+        "as the model (`hf:/path/to/model`)"
+    )
+
+
+class HFBackbone:
+    """Backbone factory: ``build(info, seed)`` returns a fresh model for one (task, method, seed).
+
+    Every method of a cell gets the same weights: the pretrained checkpoint plus heads
+    initialised from ``derive_seed("hf-heads", info.name, seed)``. The loaded checkpoint is
+    kept on this object (on CPU) so later builds copy it instead of reading the disk again.
+    """
+
+    Config = HFConfig
+    generative_only: bool | None = None  # subclasses force the model family
+
+    def __init__(self, config: HFConfig = HFConfig()) -> None:
+        self.config = config
+        self._loaded: tuple[Any, Any] | None = None  # (module, tokenizer) once read
+
+    # -- checks that load nothing ------------------------------------------------------
+
+    def validate(self) -> Preflight:
+        """Check the config and locate the checkpoint without loading weights or using the network."""
+        c = self.config
+        if c.max_length < 16:
+            raise XlbenchError(f"hf: max_length must be >= 16 tokens, got {c.max_length}")
+        if not 0 <= c.stride < c.max_length // 2:
+            raise XlbenchError(
+                f"hf: stride (overlap of QA windows) must be in [0, max_length/2), got {c.stride} "
+                f"with max_length {c.max_length}; e.g. max_length 384, stride 128"
+            )
+        if c.max_target_length < 1 or c.num_beams < 1:
+            raise XlbenchError("hf: max_target_length and num_beams must be >= 1")
+        for name, value, options in (
+            ("pooling", c.pooling, ("cls", "mean")),
+            ("attention", c.attention, ("eager", "sdpa")),
+            ("dtype", c.dtype, ("auto", "float32", "bfloat16")),
+        ):
+            if value not in options:
+                raise XlbenchError(f"hf: {name} {value!r} is not one of {options}")
+        if not (c.device in ("auto", "cpu", "cuda") or c.device.startswith("cuda:")):
+            raise XlbenchError(f"hf: device {c.device!r}: use auto, cpu, cuda or cuda:<index>")
+        config_file = self._local_config_file()
+        if config_file is not None:
+            location: Literal["path", "cache"] = "path" if Path(c.model).expanduser().is_dir() else "cache"
+            generative = self._generative_from(config_file)
+            return Preflight(c.model, location, generative, f"config at {config_file}")
+        return Preflight(
+            c.model,
+            "pending",
+            self._generative_guess(),
+            f"{c.model}@{c.revision} is not in the local hub cache; {download_hint(c.model, c.revision)}",
+        )
+
+    def is_generative(self) -> bool:
+        """Whether build() returns a seq2seq model (then only gradient-based methods apply)."""
+        pre = self.validate()
+        return bool(pre.generative)
+
+    def _local_config_file(self) -> Path | None:
+        c = self.config
+        path = Path(c.model).expanduser()
+        if path.is_dir():
+            if not (path / "config.json").is_file():
+                raise XlbenchError(
+                    f"hf: {path} has no config.json; it must be a directory written by "
+                    "model.save_pretrained() and tokenizer.save_pretrained()"
+                )
+            return path / "config.json"
+        if c.model.startswith(("/", "./", "../", "~")) or path.exists():
+            raise XlbenchError(f"hf: local model path {c.model!r} is not a directory")
+        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub.errors import HFValidationError
+
+        try:
+            found = try_to_load_from_cache(c.model, "config.json", revision=c.revision)
+        except HFValidationError as e:
+            raise XlbenchError(f"hf: {c.model!r} is neither a directory nor a valid hub id ({e})") from e
+        return Path(found) if isinstance(found, str) else None
+
+    def _generative_from(self, config_file: Path) -> bool:
+        if self.generative_only is not None:
+            return self.generative_only
+        if self.config.generative is not None:
+            return self.config.generative
+        import json
+
+        return bool(json.loads(config_file.read_text()).get("is_encoder_decoder", False))
+
+    def _generative_guess(self) -> bool | None:
+        if self.generative_only is not None:
+            return self.generative_only
+        if self.config.generative is not None:
+            return self.config.generative
+        name = self.config.model.lower().rsplit("/", 1)[-1]
+        return True if any(h in name for h in _GENERATIVE_HINTS) else None
+
+    # -- building ------------------------------------------------------------------------
+
+    def build(self, info: TaskInfo, seed: int) -> "UnitModel":
+        """A fresh model for ``info``: pretrained weights + heads from ``seed``, on the device."""
+        pre = self.validate()
+        module, tokenizer = self._load(bool(pre.generative))
+        module = copy.deepcopy(module)
+        device = resolve_device(self.config.device)
+        head_seed = derive_seed("hf-heads", info.name, info.kind, seed)
+        if pre.generative:
+            from bench.backbones.seq2seq import Seq2SeqUnits
+
+            if info.kind != "summarization":
+                raise XlbenchError(
+                    f"hf: {self.config.model} is an encoder-decoder (generative) model; it serves "
+                    f"abstractive summarization only, not {info.kind} task {info.name!r}. Use an "
+                    "encoder checkpoint (e.g. hf:xlm-roberta-base) for this task."
+                )
+            model: UnitModel = Seq2SeqUnits(self.config, info, module, tokenizer)
+        else:
+            from bench.backbones.hf_encoder import EncoderUnits
+
+            model = EncoderUnits(self.config, info, module, tokenizer, head_seed)
+        return model.to(device)
+
+    def _load(self, generative: bool) -> tuple[Any, Any]:
+        if self._loaded is None:
+            self._loaded = load_pretrained(self.config, generative)
+        return self._loaded
+
+
+def offline_mode(config: HFConfig) -> bool:
+    if config.offline is not None:
+        return config.offline
+    return any(os.environ.get(k, "").lower() in ("1", "true", "yes") for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def load_pretrained(config: HFConfig, generative: bool) -> tuple[Any, Any]:
+    """(module, tokenizer) from a local directory or the hub; one helpful error if unreachable."""
+    from transformers import AutoModel, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    local = Path(config.model).expanduser().is_dir()
+    kwargs: dict[str, Any] = {"local_files_only": local or offline_mode(config), "trust_remote_code": False}
+    if not local:
+        kwargs["revision"] = config.revision
+    source = str(Path(config.model).expanduser()) if local else config.model
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+        auto = AutoModelForSeq2SeqLM if generative else AutoModel
+        module = auto.from_pretrained(source, attn_implementation=config.attention, **kwargs)
+    except (OSError, ValueError) as e:
+        where = "directory" if local else f"hub id (revision {config.revision})"
+        raise XlbenchError(
+            f"hf: cannot load {config.model} ({where}): {type(e).__name__}: {e}\n"
+            f"To fix: {download_hint(config.model, config.revision)}"
+        ) from e
+    if not getattr(tokenizer, "is_fast", False):
+        raise XlbenchError(f"hf: {config.model} has no fast tokenizer (tokenizer.json); offsets need one")
+    if not generative and getattr(module, "pooler", None) is not None:
+        module.pooler = None  # unused by every head here; its parameters would get no gradient
+    if not config.dropout:
+        zero_dropout(module)
+    if config.gradient_checkpointing:
+        module.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        module.train()  # transformers checkpoints only in training mode; dropout is already 0
+    else:
+        module.eval()
+    return module, tokenizer
+
+
+def zero_dropout(module: "torch.nn.Module") -> None:
+    """Make the trunk deterministic in train mode too: every dropout probability becomes 0."""
+    from torch import nn
+
+    for sub in module.modules():
+        if isinstance(sub, nn.Dropout):
+            sub.p = 0.0
+        for name, value in list(vars(sub).items()):
+            if "dropout" in name and isinstance(value, float):
+                setattr(sub, name, 0.0)
+    cfg = getattr(module, "config", None)
+    if cfg is not None:
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout_rate", "dropout", "attention_dropout", "activation_dropout", "classifier_dropout"):
+            if isinstance(getattr(cfg, name, None), float):
+                setattr(cfg, name, 0.0)
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; a CUDA name without CUDA is an error."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise XlbenchError(f"device {name!r} requested but CUDA is not available; use --device cpu or auto")
+    return name
+
+
+def autocast(device: "torch.device", dtype: str) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA under ``dtype=auto``; ``bfloat16`` forces it, ``float32`` never."""
+    import torch
+
+    use = dtype == "bfloat16" or (dtype == "auto" and device.type == "cuda")
+    if not use:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+@contextlib.contextmanager
+def oom_guard(model: str, device: "torch.device", shape: tuple[int, ...]) -> Iterator[None]:
+    """Turn an accelerator out-of-memory error into :class:`DeviceOOM` with what to try."""
+    import torch
+
+    try:
+        yield
+    except torch.OutOfMemoryError as e:
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        raise DeviceOOM(
+            f"hf: {model} ran out of memory on {device} for inputs of shape {tuple(shape)}. "
+            "Try a smaller max_length, fewer queries per batch, gradient_checkpointing: true, "
+            "or dtype: bfloat16; the cell is recorded as 'oom'."
+        ) from e
+
