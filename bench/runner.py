@@ -173,10 +173,15 @@ def compute_group(
     source_key: SourceKey,
     cells: Sequence[CellKey],
     progress: ProgressFn | None = None,
+    on_start: Callable[[CellKey], None] | None = None,
 ) -> list[dict]:
     """Train (or load) one source unit and evaluate its cells; returns the stored records.
 
     Takes the resolved suite as a plain dict so that it can be shipped to another process.
+    Every cell ends with a record: ``done``, ``n/a``, ``diverged`` (a non-finite loss or
+    score; no score is stored), ``oom`` or ``failed`` (the method raised; the error is kept).
+    Each start of a cell is logged (:func:`bench.store.begin_attempt`), so a record's
+    ``attempts`` counts the workers that died on it too. ``on_start`` is told before each cell.
     """
     from bench.budget import Meter
     from bench.episodes import build_episodes
@@ -199,34 +204,52 @@ def compute_group(
     )
     records: list[dict] = []
     needed = [c for c in cells if method_cls.not_applicable(info, c.shots) is None]
+    source_outcome: dict[str, Any] | None = None  # set when source training did not succeed
     if needed:
-        records += _source(method, task, source_key, budget.source_examples, run_dir, Meter)
+        try:
+            records += _source(method, task, source_key, budget.source_examples, run_dir, Meter)
+        except Exception as exc:  # recorded on every cell of the group, never swallowed
+            source_outcome = _outcome(exc, "source")
     for cell in cells:
         start = time.perf_counter()
+        if on_start:
+            on_start(cell)
         reason = method_cls.not_applicable(info, cell.shots)
         rec: dict[str, Any] = {"type": "cell", "run_id": run_dir.name, "suite": suite.name,
-                               "key": dataclasses.asdict(cell), "kind": info.kind, "attempts": 1}
+                               "key": dataclasses.asdict(cell), "kind": info.kind,
+                               "attempts": store.begin_attempt(run_dir, cell.id())}
         if reason is not None:
             rec.update(status="n/a", reason=reason, scores=[], audit=None)
+        elif source_outcome is not None:
+            rec.update(source_outcome, scores=[], audit=None)
         else:
             rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
             episodes = build_episodes(spec.label, info, task.target(cell.lang), cell.shots,
                                       suite.episodes, suite.queries)
-            for scored in episodes:
-                meter = Meter("adapt", budget.adapt_examples)
-                preds = method.predict(scored.episode, meter)
-                if len(preds) != len(scored.episode.query):
-                    raise XlbenchError(f"method {mspec.label!r} returned {len(preds)} predictions "
-                                       f"for {len(scored.episode.query)} queries (one per query is the contract)")
-                for metric, value in score(info.kind, preds, scored.gold, info.num_labels).items():
-                    if not store.is_finite(value):
-                        status = "diverged"
-                        continue
-                    rows.append({"episode": scored.episode.index, "metric": metric, "value": float(value)})
-                used = meter.usage()
-                for k in usage:
-                    usage[k] += getattr(used, k)
-            rec.update(status=status, reason=None, scores=rows,
+            try:
+                for scored in episodes:
+                    meter = Meter("adapt", budget.adapt_examples)
+                    preds = method.predict(scored.episode, meter)
+                    if len(preds) != len(scored.episode.query):
+                        raise XlbenchError(f"method {mspec.label!r} returned {len(preds)} predictions "
+                                           f"for {len(scored.episode.query)} queries (one per query is the contract)")
+                    for metric, value in score(info.kind, preds, scored.gold, info.num_labels).items():
+                        if not store.is_finite(value):
+                            status = "diverged"
+                            continue
+                        rows.append({"episode": scored.episode.index, "metric": metric, "value": float(value)})
+                    used = meter.usage()
+                    for k in usage:
+                        usage[k] += getattr(used, k)
+            except Exception as exc:
+                outcome = _outcome(exc, "adapt")
+                status, rows = outcome.pop("status"), []
+                rec.update(outcome)
+            if status == "diverged":
+                rows = []  # a diverged cell has no valid score; none is stored
+                rec.setdefault("reason", "a metric was NaN or infinite")
+            rec.setdefault("reason", None)
+            rec.update(status=status, scores=rows,
                        audit={**usage, "cap": budget.adapt_examples, "episodes": len(episodes)})
         store.write_json(store.cell_path(run_dir, cell.id()), rec)
         records.append(rec)
@@ -235,13 +258,29 @@ def compute_group(
     return records
 
 
+def _outcome(exc: BaseException, phase: str) -> dict[str, Any]:
+    """The record fields for a cell whose training or adaptation raised ``exc``."""
+    import traceback
+
+    from bench.budget import Diverged
+
+    if isinstance(exc, Diverged):
+        return {"status": "diverged", "reason": f"{exc.phase} loss became {exc.loss} at step {exc.step}",
+                "diverged": {"phase": exc.phase, "step": exc.step}}
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or "out of memory" in str(exc).lower():
+        return {"status": "oom", "reason": f"out of memory during {phase}: {text}"}
+    return {"status": "failed", "reason": f"{phase} raised {text}",
+            "error": "".join(traceback.format_exception(exc))[-8000:]}
+
+
 def _source(method: Any, task: Any, key: SourceKey, cap: int, run_dir: Path, meter_cls: type) -> list[dict]:
     """Train on source data once per (task, method, seed, budget), or load the checkpoint."""
-    from safetensors.torch import load_file, save_file
-
     ckpt = store.source_path(run_dir, key.id(), ".safetensors")
     meta = store.source_path(run_dir, key.id())
     if ckpt.exists() and meta.exists():
+        from safetensors.torch import load_file
+
         try:
             method.load_state(load_file(str(ckpt)))
             return []
@@ -249,6 +288,7 @@ def _source(method: Any, task: Any, key: SourceKey, cap: int, run_dir: Path, met
             pass
     from bench.budget import BudgetExhausted
 
+    store.begin_attempt(run_dir, f"source__{key.id()}")
     meter = meter_cls("source", cap)
     try:
         method.train(task.source(), meter)
@@ -260,6 +300,8 @@ def _source(method: Any, task: Any, key: SourceKey, cap: int, run_dir: Path, met
     except NotImplementedError:
         state = None
     if state is not None:
+        from safetensors.torch import save_file
+
         tmp = ckpt.with_suffix(".tmp")
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
@@ -284,6 +326,7 @@ def _unresolve(resolved: dict) -> dict:
         "episodes": resolved["episodes"],
         "queries": resolved["queries"],
         "budgets": resolved["budgets"],
+        "backbone": comp(resolved["tasks"][0]["backbone"]),  # else the default is resolved (imports it)
         "tasks": [{**comp(t), "backbone": comp(t["backbone"])} for t in resolved["tasks"]],
         "methods": [comp(m) for m in resolved["methods"]],
         "executor": resolved.get("executor", {"name": "local"}),

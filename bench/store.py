@@ -20,6 +20,7 @@ import math
 import os
 import sqlite3
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -91,6 +92,43 @@ def finished_cells(run_dir: Path) -> set[str]:
         except (OSError, ValueError):
             continue  # an unreadable file is not finished; it will be recomputed
     return out
+
+
+def attempt_path(run_dir: Path, unit_id: str) -> Path:
+    return run_dir / "attempts" / f"{unit_id}.log"
+
+
+def begin_attempt(run_dir: Path, unit_id: str) -> int:
+    """Log that a worker starts ``unit_id`` (a cell id, or ``source__<key>``); returns the attempt number.
+
+    One line per start, appended with ``O_APPEND`` (atomic for short lines), so the count
+    survives workers that die mid-cell and coordinators that are killed.
+    """
+    path = attempt_path(run_dir, unit_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, f"{os.getpid()} {time.time():.3f}\n".encode())
+    finally:
+        os.close(fd)
+    return attempts(run_dir, unit_id)
+
+
+def attempts(run_dir: Path, unit_id: str) -> int:
+    """How many times ``unit_id`` was started (0 if never)."""
+    try:
+        return attempt_path(run_dir, unit_id).read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def final_record(run_dir: Path, cell_id: str) -> dict | None:
+    """The cell's stored record if it is final (not ``interrupted``), else None."""
+    try:
+        rec = read_json(cell_path(run_dir, cell_id))
+    except (OSError, ValueError):
+        return None
+    return rec if rec.get("status") != "interrupted" else None
 
 
 def is_finite(value: float) -> bool:
