@@ -27,12 +27,18 @@ def adapt(
     lr: float,
     max_steps: int,
     optimizer: Literal["sgd", "adam"] = "sgd",
+    flops_per_example: float = 0.0,
 ) -> Params:
-    """Full-batch steps on ``support`` from ``params``; returns the adapted params dict."""
-    out = {k: v.detach().clone() for k, v in params.items()}
+    """Full-batch steps on ``support`` from ``params``; returns the adapted params dict.
+
+    Only the adapted tensors are copied (the frozen n-gram table is shared, read-only).
+    ``flops_per_example`` feeds the Meter's FLOP audit (see :mod:`bench.backbones.flops`).
+    """
+    adapted = set(model.adapted_names())
+    out = {k: v.detach().clone() if k in adapted else v.detach() for k, v in params.items()}
     if not support or max_steps <= 0:
         return out
-    names = [n for n in model.adapted_names() if n in out]
+    names = [n for n in out if n in adapted]
     for n in names:
         out[n].requires_grad_(True)
     with torch.no_grad():
@@ -42,7 +48,7 @@ def adapt(
     opt = opt_cls([out[n] for n in names], lr=lr)
     for _ in range(max_steps):
         try:
-            meter.step(len(support))
+            meter.step(len(support), flops=len(support) * flops_per_example)
         except BudgetExhausted:
             break
         opt.zero_grad(set_to_none=True)
