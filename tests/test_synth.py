@@ -11,7 +11,7 @@ import pytest
 
 from bench.errors import SuiteError, UnknownNameError
 from bench.text import script_of, split_sentences, tokens
-from tasks.synth.family import DEFAULT_TARGETS, build_family
+from tasks.synth.family import DEFAULT_TARGETS, build_family, draw_items
 from tasks.synth.language import LanguageSpec, distance
 from tasks.synth.qa import SynthQA
 from tasks.synth.summarization import SynthSumm
@@ -30,6 +30,7 @@ def _all(task):
 def test_same_seed_same_data_other_seed_other_data(cls):
     a = _all(cls(cls.Config(seed=3, **SMALL)))
     build_family.cache_clear()
+    draw_items.cache_clear()
     b = _all(cls(cls.Config(seed=3, **SMALL)))
     assert a == b
     c = _all(cls(cls.Config(seed=4, **SMALL)))
@@ -169,3 +170,29 @@ def test_bad_knobs_fail_loudly_and_mappings_are_accepted():
         SynthTopic.Config(targets=DEFAULT_TARGETS + (LanguageSpec("s1"),))
     with pytest.raises(UnknownNameError, match="t1"):
         SynthTopic(SynthTopic.Config(**SMALL)).target("t7")
+
+
+def test_each_knob_changes_the_surface_as_documented():
+    from tasks.synth.language import Clause, build_language
+    from tasks.synth.lexicon import build_lexicon
+    from bench.seeding import generator
+
+    lex = build_lexicon(generator("lex", 1))
+    proto = build_language(LanguageSpec("p"), lex, seed=1)
+    assert all(proto.words[k].lower() == r for k, r in lex.roots.items())
+    clause = Clause(subject=("name:01",), verb=("rel:owns",), obj=("object:02",), tail=("adv:03",))
+    sov = build_language(LanguageSpec("o", order="SOV"), lex, seed=1)
+    vso = build_language(LanguageSpec("v", order="VSO"), lex, seed=1)
+    assert [r for r, _ in sov.clause_words(clause)] == ["S", "O", "V", "T"]
+    assert [r for r, _ in vso.clause_words(clause)] == ["V", "S", "O", "T"]
+    pre = build_language(LanguageSpec("a", affix="prefix"), lex, seed=1)
+    assert pre.words["object:02"].endswith(lex.roots["object:02"])
+    assert pre.words["object:02"] != lex.roots["object:02"]
+    assert pre.words["adv:03"] == lex.roots["adv:03"]  # filler words take no affix
+    far = build_language(LanguageSpec("r", replacement_rate=0.5, sound_changes=6), lex, seed=1)
+    non_names = [k for k, p in lex.pos.items() if p != "name"]
+    assert 0.4 < len(far.replaced & set(non_names)) / len(non_names) < 0.65
+    assert len(far.rules) == 6
+    kept = [k for k in non_names if k not in far.replaced]
+    assert sum(far.words[k] != lex.roots[k] for k in kept) > 0.5 * len(kept)
+    assert len(set(far.words.values())) == len(far.words)  # no homophones

@@ -150,12 +150,9 @@ class SynthTask(Task):
         c = self.config
         return build_family(int(c.seed), c.sources + c.targets)
 
-    def items(self, split: str, count: int) -> list[tuple[str, Any]]:
+    def items(self, split: str, count: int) -> tuple[tuple[str, Any], ...]:
         """``(item_id, item)`` for ``count`` items of ``split``; seeds depend on the index only."""
-        return [
-            (f"{split}-{i:05d}", self.draw(generator("synth-item", self.name, self.config.seed, split, i)))
-            for i in range(count)
-        ]
+        return draw_items(type(self), self.config, split, count)
 
     def source(self) -> SourceData:
         fam = self.family()
@@ -182,3 +179,15 @@ class SynthTask(Task):
             pool=tuple(self.render(item, language, iid) for iid, item in pool),
             test=tuple(self.render(item, language, iid) for iid, item in test),
         )
+
+
+@lru_cache(maxsize=32)
+def draw_items(
+    cls: type[SynthTask], config: SynthConfig, split: str, count: int
+) -> tuple[tuple[str, Any], ...]:
+    """The abstract items of a split (pure and memoised; items are frozen dataclasses)."""
+    task = cls(config)
+    return tuple(
+        (f"{split}-{i:05d}", task.draw(generator("synth-item", cls.name, config.seed, split, i)))
+        for i in range(count)
+    )

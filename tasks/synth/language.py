@@ -40,8 +40,8 @@ distance from the source languages.
 from __future__ import annotations
 
 import re
-from types import MappingProxyType
 from dataclasses import dataclass, fields
+from types import MappingProxyType
 from typing import Literal, Mapping, Sequence
 
 from bench.errors import SuiteError
@@ -245,5 +245,8 @@ def build_language(spec: LanguageSpec, lexicon: Lexicon, seed: int) -> Language:
         used.add(form)
         words[key] = form[:1].upper() + form[1:] if pos == "name" else form
     return Language(
-        spec=spec, words=MappingProxyType(words), rules=tuple(r[0] for r in rules), replaced=frozenset(replaced)
+        spec=spec,
+        words=MappingProxyType(words),
+        rules=tuple(r[0] for r in rules),
+        replaced=frozenset(replaced),
     )
