@@ -151,6 +151,7 @@ def connect(run_dir: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(run_dir / "index.sqlite", timeout=60, isolation_level=None)
     conn.execute("PRAGMA busy_timeout = 60000")
     conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # the index is rebuildable; the cell files are fsynced
     conn.executescript(_SCHEMA)
     return conn
 

@@ -81,8 +81,15 @@ class Coordinator:
         else:
             self.skipped += 1
 
+    def finished(self, flight: Flight) -> None:
+        """A group came back (or died): index its source-training audit from the file, the truth."""
+        path = store.source_path(self.run_dir, flight.key.id())
+        if path.is_file():
+            store.index_records(self.conn, [store.read_json(path)])
+
     def lost(self, flight: Flight, why: Loss, detail: str) -> list[CellKey]:
         """A worker stopped without finishing ``flight``: record what is final, return what to resubmit."""
+        self.finished(flight)
         left = self.unfinished(flight)
         if not left:
             return []

@@ -150,6 +150,7 @@ class LocalExecutor(Executor):
         elif kind == "done":
             for rec in event["reused"]:
                 coord.accept(rec, computed=False)
+            coord.finished(slot.flight)
             if event["busy"]:
                 queue.append((time.monotonic() + BUSY_RETRY_S, slot.flight))
             slot.flight = None
