@@ -124,10 +124,16 @@ def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: 
         ax.set_yticks(range(len(langs)), [
             f"{lang} ({meta.loc[lang, 'script']})" if lang in meta.index else lang
             for lang in langs])
-        ax.set_xticks(range(len(cols)), [f"{m}\n{shot_label(k)}" for m, k in cols],
-                      fontsize=5.5)
+        ax.set_xticks(range(len(cols)), [shot_label(k) for _, k in cols], fontsize=5.5,
+                      rotation=90)
+        top = ax.get_xaxis_transform()
+        for g, m in enumerate(methods):  # method name over its group of K columns
+            ax.text(g * len(ks) + (len(ks) - 1) / 2, 1.02, m, transform=top, ha="center",
+                    va="bottom", fontsize=6.5, color=look(m).color, fontweight="bold")
+            if g:
+                ax.axvline(g * len(ks) - 0.5, color="white", lw=2.5)
         ax.grid(False)
-        ax.set_title(task)
+        ax.set_title(task, pad=14)
     if image is not None:
         fig.colorbar(image, ax=axes, shrink=0.8, label="gain over finetune (points)")
     fig.suptitle(f"Gain over fine-tuning per language (* = significant, Holm; "
@@ -158,8 +164,8 @@ def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget:
             t = t.assign(x=t["script"].fillna("?").map({s: i for i, s in enumerate(cats)}))
             ax.set_xticks(range(len(cats)), cats)
             ax.set_xlabel("script")
-        offsets = np.linspace(-0.15, 0.15, len(methods)) if not numeric else np.zeros(
-            len(methods))
+        spread = 0.15 if not numeric else 0.01 * max(float(np.ptp(t["x"])), 1e-9)
+        offsets = np.linspace(-spread, spread, len(methods))
         for off, method in zip(offsets, methods):
             g = t[t["method"] == method].sort_values("x")
             if g.empty:

@@ -34,8 +34,8 @@ def markdown(table: Table) -> str:
 
 
 def _numeric(table: Table, col: str) -> bool:
-    vals = [str(v) for v in table.display[col]]
-    return bool(vals) and all(v[:1].isdigit() or v in ("—", "n/a") or v.startswith("-")
+    vals = [str(v) for v in table.display[col] if str(v) not in ("—", "n/a", "")]
+    return bool(vals) and all(v[:1].isdigit() or (v[:1] in "-+" and v[1:2].isdigit())
                               for v in vals)
 
 

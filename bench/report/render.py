@@ -81,7 +81,8 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     notes: list[str] = []
     main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)
             for kind in sorted(set(kinds.values()))]
-    lang_t = tables.language_table(rows, langs, summary_lang, per_lang, budget, alpha)
+    lang_t = tables.language_table(rows, langs, summary_lang, per_lang, results.cells, budget,
+                                    alpha)
     targets = langs[langs["role"] == "target"]
     multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
                    and t in kinds)

@@ -112,7 +112,8 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
 
 
 def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.DataFrame,
-                   per_lang: pd.DataFrame, budget: int, alpha: float = 0.05) -> Table:
+                   per_lang: pd.DataFrame, cells: pd.DataFrame, budget: int,
+                   alpha: float = 0.05) -> Table:
     """Per (task, K, language): every method's mean ± CI, with script, family, distance."""
     s = summary[summary["budget"] == budget]
     c = per_lang[per_lang["budget"] == budget][
@@ -122,6 +123,7 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
     data = s.merge(meta, on=["task", "lang"], how="left").merge(
         c, on=["task", "method", "shots", "lang"], how="left")
     methods = method_order(set(s["method"]))
+    na = _na_keys(cells, budget)
     disp, bold = [], []
     for (task, k, lang), grp in s.groupby(["task", "shots", "lang"], sort=True):
         m = meta[(meta["task"] == task) & (meta["lang"] == lang)]
@@ -134,7 +136,8 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
         top = g["mean"].max()
         for method in methods:
             if method not in g.index:
-                drow[method], brow[method] = "—", False
+                drow[method] = "n/a" if (task, method, int(k)) in na else "—"
+                brow[method] = False
                 continue
             hit = c[(c["task"] == task) & (c["method"] == method) & (c["shots"] == k)
                     & (c["lang"] == lang)]
@@ -265,7 +268,7 @@ def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: in
     Columns: task, shots, n, rho, p. Tasks with fewer than 3 languages with a distance
     are omitted.
     """
-    from scipy.stats import spearmanr
+    from scipy.stats import permutation_test, spearmanr
 
     sel = rows[(rows["method"] == stats.FINETUNE) & (rows["shots"] == shots)
                & (rows["budget"] == budget)]
@@ -274,8 +277,14 @@ def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: in
     out = []
     for task, g in per.groupby("task", sort=True):
         if len(g) >= 3 and g["distance"].nunique() > 1 and g["value"].nunique() > 1:
-            res = spearmanr(g["distance"], g["value"])
-            out.append((task, shots, len(g), float(res.statistic), float(res.pvalue)))
+            x, y = g["distance"].to_numpy(), g["value"].to_numpy()
+            res = spearmanr(x, y)
+            p = float(res.pvalue)
+            if len(g) <= 8:  # exact permutation p: the t approximation is wrong for tiny n
+                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,
+                                           permutation_type="pairings",
+                                           n_resamples=np.inf).pvalue)
+            out.append((task, shots, len(g), float(res.statistic), p))
     return pd.DataFrame(out, columns=["task", "shots", "n", "rho", "p"])
 
 
