@@ -52,6 +52,7 @@ class Coordinator:
         self.computed = 0
         self.skipped = len(prepared.cells) - len(prepared.pending)
         self.group_losses: Counter[SourceKey] = Counter()
+        self.accepted: set[str] = set()
         self.conn = store.connect(self.run_dir)
         self._suite = prepared.suite.resolved()
 
@@ -74,6 +75,10 @@ class Coordinator:
         store.index_records(self.conn, [rec])
         if rec["type"] != "cell":
             return
+        cell_id = CellKey(**rec["key"]).id()
+        if cell_id in self.accepted:
+            return
+        self.accepted.add(cell_id)
         if computed:
             self.computed += 1
             self.statuses[rec["status"]] += 1
@@ -82,10 +87,13 @@ class Coordinator:
             self.skipped += 1
 
     def finished(self, flight: Flight) -> None:
-        """A group came back (or died): index its source-training audit from the file, the truth."""
+        """A group came back (or died): index its files (the truth) that no event brought."""
         path = store.source_path(self.run_dir, flight.key.id())
         if path.is_file():
             store.index_records(self.conn, [store.read_json(path)])
+        for cell in flight.cells:  # finished by a worker that died before returning them
+            if cell.id() not in self.accepted and (rec := store.final_record(self.run_dir, cell.id())):
+                self.accept(rec)
 
     def lost(self, flight: Flight, why: Loss, detail: str) -> list[CellKey]:
         """A worker stopped without finishing ``flight``: record what is final, return what to resubmit."""
