@@ -1,0 +1,120 @@
+"""A meta-batch of equal-size episodes, featurised once and stacked for ``torch.func.vmap``.
+
+All support and query items of the T tasks go through a single ``model.featurize`` call
+(one EmbeddingBag pass; variable-length units are padded by the model to one width with
+``mask`` False), then every tensor is reshaped to a leading task axis: support ``[T, S, ...]``
+and query ``[T, Q, ...]``. ``Feats.spans`` is dropped in the stacked view (training never
+decodes). Also: the per-task loss closures the meta-learners vmap, the FLOPs estimate they
+report, and chunked prediction on queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import torch
+
+from bench.backbones.base import Feats, Params, UnitModel
+from bench.types import Prediction, Query
+
+if TYPE_CHECKING:  # pragma: no cover
+    from baselines.sampling import Episode
+
+#: Queries predicted per forward pass at test time (bounds memory, not results).
+PREDICT_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class TaskBatch:
+    """Stacked tensors of T episodes; ``*_t`` are per-head targets ``[T, n, U]``."""
+
+    support: Feats
+    query: Feats
+    support_t: tuple[torch.Tensor, ...]
+    query_t: tuple[torch.Tensor, ...]
+
+    @property
+    def tasks(self) -> int:
+        return self.query.x.shape[0]
+
+
+def _split(t: torch.Tensor, tasks: int, shots: int) -> tuple[torch.Tensor, torch.Tensor]:
+    t = t.reshape(tasks, -1, *t.shape[1:])
+    return t[:, :shots], t[:, shots:]
+
+
+def stack_tasks(model: UnitModel, episodes: Sequence["Episode"]) -> TaskBatch:
+    """Featurise T equal-size episodes together and stack them on a task axis."""
+    if not episodes:
+        raise ValueError("stack_tasks needs at least one episode")
+    shots, queries = len(episodes[0][0]), len(episodes[0][1])
+    if any(len(s) != shots or len(q) != queries for s, q in episodes):
+        raise ValueError(
+            "stack_tasks needs equal-size episodes; got (support, query) sizes "
+            f"{sorted({(len(s), len(q)) for s, q in episodes})}"
+        )
+    items = [ex for s, q in episodes for ex in (*s, *q)]
+    feats = model.featurize(items)
+    targets = model.targets(items, feats)
+    n, tasks = len(items), len(episodes)
+    for i, e in enumerate(feats.extra):
+        if e.shape[0] != n:
+            raise ValueError(
+                f"{type(model).__name__}.featurize returned extra[{i}] with leading size "
+                f"{e.shape[0]} for {n} items; meta-batching needs item-major extras"
+            )
+    sx, qx = _split(feats.x, tasks, shots)
+    sm, qm = _split(feats.mask, tasks, shots)
+    extras = [_split(e, tasks, shots) for e in feats.extra]
+    tgts = [_split(t, tasks, shots) for t in targets]
+    return TaskBatch(
+        support=Feats(sx, sm, tuple(e[0] for e in extras)),
+        query=Feats(qx, qm, tuple(e[1] for e in extras)),
+        support_t=tuple(t[0] for t in tgts),
+        query_t=tuple(t[1] for t in tgts),
+    )
+
+
+def task_slice(batch: TaskBatch, i: int) -> TaskBatch:
+    """Task ``i`` of a batch, without the task axis (what vmap hands the per-task function)."""
+    f = lambda F_: Feats(F_.x[i], F_.mask[i], tuple(e[i] for e in F_.extra))  # noqa: E731
+    return TaskBatch(
+        f(batch.support), f(batch.query),
+        tuple(t[i] for t in batch.support_t), tuple(t[i] for t in batch.query_t),
+    )
+
+
+def batch_loss(model: UnitModel, params: Params, feats: Feats, targets: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``model.loss`` of ``params`` on one task's (unstacked) feats: a pure function."""
+    return model.loss(model.logits(params, feats), list(targets), feats)
+
+
+def flops_per_unit(model: UnitModel) -> float:
+    """Estimated forward+backward FLOPs per unit: 6 × the adapted parameters (an estimate:
+    the embedding lookup and the contextual layer's unit interactions are not counted)."""
+    return 6.0 * sum(p.numel() for p in model.adapted().values())
+
+
+def units(feats: Feats) -> int:
+    return int(feats.mask.sum())
+
+
+def predict_queries(model: UnitModel, params: Params, queries: Sequence[Query]) -> list[Prediction]:
+    """``model.predict`` on queries in chunks of :data:`PREDICT_CHUNK`, without gradients."""
+    out: list[Prediction] = []
+    with torch.no_grad():
+        for i in range(0, len(queries), PREDICT_CHUNK):
+            chunk = queries[i : i + PREDICT_CHUNK]
+            out.extend(model.predict(params, model.featurize(chunk)))
+    return out
+
+
+def detached(params: Params) -> Params:
+    """A detached copy of a params dict (test-time adaptation starts from it)."""
+    return {k: v.detach() for k, v in params.items()}
+
+
+def state_of(model: UnitModel) -> dict[str, torch.Tensor]:
+    """The model's tensors as a plain dict (cloned, so the caller owns them)."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
