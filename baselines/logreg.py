@@ -183,7 +183,7 @@ class LogReg(Method):
                 spent += n * n_iter
                 flops += 4.0 * x.size * len(clf[-1].classes_) * n_iter
                 q = feats_q.mask
-                logp = torch.as_tensor(clf.predict_log_proba(h_q[q].numpy()), dtype=torch.float32)
+                logp = torch.as_tensor(_log_proba(clf, h_q[q].numpy()), dtype=torch.float32)
                 cols = torch.as_tensor(clf[-1].classes_, dtype=torch.long)
                 rows = lg[q]
                 rows[:, cols] = logp
@@ -211,6 +211,17 @@ def _majority(labels: Sequence[int | None]) -> int:
             raise ValueError("support example without a label")
         counts[v] = counts.get(v, 0) + 1
     return min(counts, key=lambda v: (-counts[v], v))
+
+
+def _log_proba(clf: Any, x: Any) -> Any:
+    """Class log-probabilities from the decision function (finite, unlike log(predict_proba))."""
+    import numpy as np
+    from scipy.special import log_softmax
+
+    d = clf.decision_function(x)
+    if d.ndim == 1:  # binary: d is the log-odds of classes_[1]
+        d = np.stack([np.zeros_like(d), d], axis=1)
+    return log_softmax(d, axis=1)
 
 
 def _fit(x: Any, y: Any, c: float, max_iter: int, *, scale: bool) -> Any:
