@@ -65,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not pending:
         print("nothing to do: every cell of this run is finished (use --new-run to start over)", file=sys.stderr)
         return 0
-    executor_name = args.executor or suite.executor.get("name", "inline")
+    executor_name = args.executor or suite.executor.get("name", "local")
     from bench.executors import EXECUTORS
 
     if executor_name not in EXECUTORS:
@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run only these methods: built-in names, plugin names or module:Class (repeatable)")
     p.add_argument("--data-dir", help="folder holding real datasets in their upstream layout (or env XLBENCH_DATA)")
     p.add_argument("--new-run", action="store_true", help="start a new run even if the suite changed")
-    p.add_argument("--executor", help="engine: inline (default); see the README for others")
+    p.add_argument("--executor", help="engine: local (default: supervised worker subprocesses), dask, slurm, inline (this process)")
     p.add_argument("--workers", type=int, help="parallel workers for executors that have them")
     p.set_defaults(func=cmd_run)
 
