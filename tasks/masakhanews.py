@@ -1,0 +1,258 @@
+"""MasakhaNEWS: news topic classification and headline generation in 16 languages.
+
+Adelani et al., "MasakhaNEWS: News Topic Classification for African languages", IJCNLP-AACL
+2023. Upstream layout: ``data/<lang>/{train,dev,test}.tsv`` (columns ``category, headline,
+text, url``) with ``labels.txt`` per language, and ``few_shot_data/{5,10,20,50}_samples/
+<lang>/train.tsv``. Only ibo lin lug orm pcm run sna som xho yor ship a full ``train.tsv``;
+the others (amh eng fra hau swa tir) are target-only here.
+
+The corpus is not parallel, but a few articles recur across languages and splits, and the
+upstream few-shot sets overlap the test sets of some languages. So the item id is a hash
+of the article text, and a target's test set drops any item seen in source training, its
+pool drops any item in its test set (deterministic, in file order). Label sets differ per
+language: :class:`MasakhaNews` uses the sorted union over the configured languages, and a
+label outside its own language's ``labels.txt`` is a data error.
+
+:class:`MasakhaNewsHeadline` is the same data as extractive summarization: the document's
+sentences (``bench.text.split_sentences``) are the units and the headline is the reference
+(one sentence), in the spirit of the paper's headline-generation use of the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from bench.errors import DataError
+from bench.task import Task, TargetData
+from bench.types import Example, SourceData, TaskInfo
+from tasks import leakage
+from tasks.hub import HubSplit, label_name, load_split
+from tasks.languages import check_languages, language_info
+from tasks.local import Upstream, dataset_dir, first, label_index, read_labels, read_table
+from tasks.parallel import as_tuple
+
+UPSTREAM = Upstream(
+    folder="masakhane-news",
+    repo="https://github.com/masakhane-io/masakhane-news",
+    marker="data/*/labels.txt",
+)
+HUB_ID = "masakhane/masakhanews"
+
+WITH_TRAIN = ("ibo", "lin", "lug", "orm", "pcm", "run", "sna", "som", "xho", "yor")
+TARGET_ONLY = ("amh", "eng", "fra", "hau", "swa", "tir")
+COLUMNS = ("category", "headline", "text")
+_CHARS_PER_SENTENCE = 600  # split only a prefix: long articles dominate the cost
+_HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+
+
+@dataclass(frozen=True)
+class MasakhaNewsConfig:
+    """Which languages, which splits, how many items."""
+
+    source_langs: tuple[str, ...] = WITH_TRAIN  # languages with a full train.tsv
+    target_langs: tuple[str, ...] = TARGET_ONLY  # evaluated on test.tsv
+    target_pool: Literal["dev", "few_shot"] = "dev"  # support pool: dev.tsv or the few-shot set
+    few_shot_size: Literal[5, 10, 20, 50] = 50  # which few_shot_data/<n>_samples set
+    max_source_per_lang: int | None = None  # first N train items per source language
+    max_pool_per_lang: int | None = None  # first N support-pool items per target
+    max_test_per_lang: int | None = None  # first N test items per target
+    max_sentences: int = 20  # headline task: keep the document's first N sentences
+    source: Literal["local", "hub"] = "local"  # upstream files, or the HF hub (masakhane/masakhanews)
+    hub_revision: str | None = None  # pinned commit sha of masakhane/masakhanews; required for hub
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source_langs", as_tuple(self.source_langs))
+        object.__setattr__(self, "target_langs", as_tuple(self.target_langs))
+
+
+def item_id(text: str) -> str:
+    """A content id: identical article texts share it across languages and splits."""
+    normal = " ".join(text.split())
+    return "mn-" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:16]
+
+
+class MasakhaNews(Task):
+    """MasakhaNEWS topic classification (union label set over the configured languages)."""
+
+    Config = MasakhaNewsConfig
+    kind = "classification"
+    name = "masakhanews"
+
+    # -- the contract ----------------------------------------------------------------
+    def info(self) -> TaskInfo:
+        langs = (*self.config.source_langs, *self.config.target_langs)
+        return TaskInfo(
+            name=self.name,
+            kind=self.kind,
+            labels=self.union_labels(),
+            source_langs=self.config.source_langs,
+            target_langs=self.config.target_langs,
+            languages={lang: language_info(lang) for lang in langs},
+            summary_sentences=1,
+        )
+
+    def source(self) -> SourceData:
+        cap = self.config.max_source_per_lang
+        train = {lang: self.read(lang, "train", cap) for lang in self.config.source_langs}
+        return SourceData(info=self.info(), train=train)
+
+    def target(self, lang: str) -> TargetData:
+        if lang not in self.config.target_langs:
+            raise DataError(
+                f"{self.name}: {lang!r} is not a target language; targets are "
+                f"{list(self.config.target_langs)}"
+            )
+        test = self.read(lang, "test", self.config.max_test_per_lang, drop=self.source_ids())
+        role = "few_shot" if self.config.target_pool == "few_shot" else "dev"
+        pool = self.read(lang, role, self.config.max_pool_per_lang, frozenset(ex.item_id for ex in test))
+        return TargetData(lang=lang, pool=pool, test=test)
+
+    def validate(self) -> None:
+        """Languages exist and have the files they need, labels are known, nothing leaks."""
+        if self.config.source == "local":
+            root = self.root()
+            available = tuple(sorted(p.name for p in (root / "data").iterdir() if p.is_dir()))
+            check_languages(self.name, self.config.source_langs, self.config.target_langs, available)
+            no_train = [l for l in self.config.source_langs if not (root / "data" / l / "train.tsv").is_file()]
+            if no_train:
+                raise DataError(
+                    f"{self.name}: source language(s) {no_train} have no {root}/data/<lang>/train.tsv "
+                    f"(upstream ships only few-shot sets for them); use them as targets. "
+                    f"Languages with a full train split: {list(WITH_TRAIN)}"
+                )
+        source = self.source()
+        targets = [self.target(lang) for lang in self.config.target_langs]
+        leakage.check(self.name, source, targets)
+
+    # -- labels ----------------------------------------------------------------------
+    def root(self) -> Path:
+        return dataset_dir(UPSTREAM, self.data_dir)
+
+    def language_labels(self, lang: str) -> tuple[str, ...]:
+        """The labels one language may use (its ``labels.txt``, or the hub's ClassLabel)."""
+        if self.config.source == "hub":
+            names = self.hub(lang, "test").label_names
+            if names is None:
+                raise DataError(f"{HUB_ID}[{lang}]: the label column is not a ClassLabel")
+            return names
+        return read_labels(self.root() / "data" / lang / "labels.txt")
+
+    def union_labels(self) -> tuple[str, ...]:
+        langs = (*self.config.source_langs, *self.config.target_langs)
+        return tuple(sorted({label for lang in langs for label in self.language_labels(lang)}))
+
+    # -- reading ---------------------------------------------------------------------
+    def split_file(self, lang: str, role: str) -> Path:
+        root = self.root()
+        if role == "few_shot":
+            return root / "few_shot_data" / f"{self.config.few_shot_size}_samples" / lang / "train.tsv"
+        return root / "data" / lang / f"{role}.tsv"
+
+    def records(self, lang: str, role: str) -> list[Record]:
+        """Raw records of one language and split role ("train", "dev", "test", "few_shot")."""
+        if self.config.source == "hub":
+            if role == "few_shot":
+                raise DataError(
+                    f"{self.name}: the few-shot sets are not on the hub; use target_pool: dev "
+                    f"or `source: local` with a clone of {UPSTREAM.repo}"
+                )
+            loaded = self.hub(lang, _HUB_SPLITS[role])
+            where = f"{HUB_ID}[{lang}/{_HUB_SPLITS[role]}]"
+            out = [hub_record(row, loaded.label_names, f"{where} row {i}") for i, row in enumerate(loaded.rows)]
+            if not out:
+                raise DataError(f"{where}: no rows (an empty language split)")
+            return out
+        rows = read_table(self.split_file(lang, role), COLUMNS, "\t")
+        return [
+            Record(f"{row.where} ({lang}/labels.txt)", row.get("text"), row.get("headline"), row.get("category"))
+            for row in rows
+        ]
+
+    def read(self, lang: str, role: str, cap: int | None = None, drop: frozenset[str] = frozenset()) -> tuple[Example, ...]:
+        """Examples of one language and role, in file order: ids in ``drop`` removed, then capped."""
+        labels = self.union_labels()
+        own = self.language_labels(lang)
+        kept = [r for r in self.records(lang, role) if item_id(r.text) not in drop]
+        return tuple(
+            self.make(lang, r.text, r.headline, label_index(labels, r.category, r.where, allowed=own))
+            for r in first(kept, cap)
+        )
+
+    def source_ids(self) -> frozenset[str]:
+        """Item ids of source training, without building its examples (memoised: a pure
+        function of the config and the files, read once per task object)."""
+        if getattr(self, "_source_ids", None) is None:
+            cap = self.config.max_source_per_lang
+            self._source_ids = frozenset(
+                item_id(r.text)
+                for lang in self.config.source_langs
+                for r in first(self.records(lang, "train"), cap)
+            )
+        return self._source_ids
+
+    def hub(self, lang: str, split: str) -> HubSplit:
+        return load_split(
+            HUB_ID, lang, split, self.config.hub_revision,
+            local_hint=f"use `source: local` with --data-dir pointing at a clone of {UPSTREAM.repo}",
+        )
+
+    def make(self, lang: str, text: str, headline: str, label: int) -> Example:
+        """The Example of one article (classification: the text and its topic)."""
+        return Example(item_id=item_id(text), lang=lang, text=text, label=label)
+
+
+class MasakhaNewsHeadline(MasakhaNews):
+    """MasakhaNEWS as extractive summarization: pick the sentence closest to the headline."""
+
+    kind = "summarization"
+    name = "masakhanews_headline"
+
+    def info(self) -> TaskInfo:
+        base = super().info()
+        return TaskInfo(
+            name=self.name,
+            kind=self.kind,
+            source_langs=base.source_langs,
+            target_langs=base.target_langs,
+            languages=base.languages,
+            summary_sentences=1,
+        )
+
+    def make(self, lang: str, text: str, headline: str, label: int) -> Example:
+        from bench.text import split_sentences
+
+        keep = self.config.max_sentences
+        prefix = text[: keep * _CHARS_PER_SENTENCE]
+        sentences = split_sentences(prefix)
+        if len(prefix) < len(text) and len(sentences) > 1:
+            sentences = sentences[:-1]  # the last one may be cut by the prefix
+        sentences = tuple(sentences[:keep])
+        if not sentences:
+            raise DataError(f"{self.name}: an article in {lang} has no sentence: {text[:80]!r}")
+        return Example(
+            item_id=item_id(text), lang=lang, text=text, summary=headline, sentences=sentences
+        )
+
+
+@dataclass(frozen=True)
+class Record:
+    """One article before it becomes an Example: where it came from and its fields."""
+
+    where: str
+    text: str
+    headline: str
+    category: str
+
+
+def hub_record(row: Mapping[str, Any], label_names: tuple[str, ...] | None, where: str) -> Record:
+    """A ``masakhane/masakhanews`` row (``label, headline, text, ...``) -> Record."""
+    missing = [c for c in ("label", "headline", "text") if c not in row]
+    if missing:
+        raise DataError(f"{where}: missing column(s) {missing}; the row has {sorted(row)}")
+    text, headline = str(row["text"] or "").strip(), str(row["headline"] or "").strip()
+    if not text or not headline:
+        raise DataError(f"{where}: empty {'text' if not text else 'headline'}")
+    return Record(where, text, headline, label_name(row["label"], label_names, where))
