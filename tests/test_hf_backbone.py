@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from pathlib import Path
 
 import pytest
@@ -10,10 +12,16 @@ import torch
 from bench.backbones.hf import DeviceOOM, HFBackbone, HFConfig, oom_guard, resolve_device
 from bench.errors import XlbenchError
 from bench.types import TaskInfo
-from hfmodels import tiny_encoder_dir, tiny_seq2seq_dir
+from hfmodels import one_thread, tiny_encoder_dir, tiny_seq2seq_dir
 
 CLS = TaskInfo("topic", "classification", labels=("a", "b", "c"))
 MISSING = "xlbench-tests/no-such-model"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread() -> Iterator[None]:
+    with one_thread():
+        yield
 
 
 def test_preflight_local_path_loads_nothing() -> None:

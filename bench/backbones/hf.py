@@ -56,7 +56,7 @@ class HFConfig:
     model: str = "xlm-roberta-base"  # hub id or local directory (save_pretrained layout)
     revision: str = "main"  # hub revision; pin a commit sha for reproducible runs
     max_length: int = 384  # tokens per input sequence (QA: per context window)
-    stride: int = 128  # QA: tokens shared by consecutive windows of a long context
+    stride: int | None = None  # QA: tokens shared by consecutive windows; None: max_length // 3
     max_target_length: int = 64  # seq2seq: summary tokens (teacher forcing and generation)
     pooling: Literal["cls", "mean"] = "cls"  # classification: sequence -> one unit
     freeze_embeddings: bool = False  # True: embedding tables learn in no inner loop
@@ -68,6 +68,11 @@ class HFConfig:
     offline: bool | None = None  # never contact the hub; None: HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE
     generative: bool | None = None  # seq2seq model; None: read is_encoder_decoder in config.json
     num_beams: int = 1  # seq2seq generation: 1 = greedy, >1 = beam search
+
+
+def qa_stride(config: HFConfig) -> int:
+    """The overlap of consecutive QA windows, in tokens."""
+    return config.max_length // 3 if config.stride is None else config.stride
 
 
 def download_hint(model: str, revision: str) -> str:
@@ -101,10 +106,10 @@ class HFBackbone:
         c = self.config
         if c.max_length < 16:
             raise XlbenchError(f"hf: max_length must be >= 16 tokens, got {c.max_length}")
-        if not 0 <= c.stride < c.max_length // 2:
+        if c.stride is not None and not 0 <= c.stride < c.max_length // 2:
             raise XlbenchError(
                 f"hf: stride (overlap of QA windows) must be in [0, max_length/2), got {c.stride} "
-                f"with max_length {c.max_length}; e.g. max_length 384, stride 128"
+                f"with max_length {c.max_length}; e.g. max_length 384, stride 128 (or leave it unset)"
             )
         if c.max_target_length < 1 or c.num_beams < 1:
             raise XlbenchError("hf: max_target_length and num_beams must be >= 1")
@@ -235,7 +240,12 @@ def load_pretrained(config: HFConfig, generative: bool) -> tuple[Any, Any]:
     if not config.dropout:
         zero_dropout(module)
     if config.gradient_checkpointing:
-        module.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if not getattr(module, "supports_gradient_checkpointing", False):
+            raise XlbenchError(f"hf: {config.model} does not support gradient_checkpointing; set it to false")
+        if hasattr(module, "activation_checkpointing_enable"):  # transformers >= 5.x
+            module.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            module.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         module.train()  # transformers checkpoints only in training mode; dropout is already 0
     else:
         module.eval()

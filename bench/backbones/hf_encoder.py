@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFConfig, autocast, oom_guard
+from bench.backbones.hf import HFConfig, autocast, oom_guard, qa_stride
 from bench.backbones.hf_spans import best_span, sentence_pooling
 from bench.types import Example, Prediction, TaskInfo
 
@@ -114,7 +114,7 @@ class EncoderUnits(UnitModel):
             questions,
             contexts,
             truncation="only_second",
-            stride=self.config.stride,
+            stride=qa_stride(self.config),
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
         )
