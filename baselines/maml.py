@@ -30,8 +30,9 @@ features' effect on the inner updates).
 Budget: each meta-step spends Σ_tasks (inner_steps × |support| + |query|) example passes,
 charged with one ``meter.step`` before the step runs. When a full meta-batch no longer
 fits, the meta-batch shrinks to the tasks that do; training stops when not one task fits,
-so the spent passes end within one meta-step of the cap. FLOPs are estimated as
-6 × adapted params × units (inner steps count twice for second order).
+so the spent passes end within one meta-step of the cap. FLOPs: the per-example
+forward+backward FLOPs (measured once, :mod:`bench.backbones.flops`) × the passes, inner
+passes counted twice for second order (backward through the backward).
 
 Prediction: K = 0 → the meta-initialisation's predictions; K > 0 → ``adapt_steps``
 full-batch SGD steps with ``inner_lr`` on the support set (:func:`baselines.adapt.adapt`,
@@ -141,6 +142,7 @@ class MAML(Method):
     zero_shot: ClassVar[bool] = True
 
     model: "UnitModel | None" = None
+    _fpe: float | None = None
 
     def _check(self) -> None:
         c = self.config
@@ -153,7 +155,7 @@ class MAML(Method):
     def train(self, source: SourceData, meter: "Meter") -> None:
         import torch
 
-        from baselines.taskbatch import flops_per_unit, stack_tasks, units
+        from baselines.taskbatch import example_flops, optimizers, stack_tasks
 
         self._check()
         c = self.config
@@ -162,8 +164,9 @@ class MAML(Method):
         per_class = source.info.num_labels if source.info.kind == "classification" else 1
         support, query = c.shots * per_class, c.queries * per_class
         cost = c.inner_steps * support + query  # example passes per task
-        opt = torch.optim.Adam(model.parameters(), lr=c.meta_lr)
-        fpu = flops_per_unit(model)
+        opts, sparse = optimizers(model, c.meta_lr)
+        fpe = 0.0  # FLOPs per example pass, measured on the first episode
+        inner = c.inner_steps * support * (1 if c.first_order else 2)  # 2nd order: ~2x passes
         while True:
             tasks = min(c.meta_batch, meter.remaining // cost)
             if tasks < 1:
@@ -172,9 +175,9 @@ class MAML(Method):
                 source_episode(source, lang, c.shots, c.queries, self.rng)
                 for lang in meta_batch_langs(langs, tasks, self.rng)
             ]
-            batch = stack_tasks(model, episodes)
-            inner = c.inner_steps * (1 if c.first_order else 2)
-            meter.step(tasks * cost, flops=fpu * (inner * units(batch.support) + units(batch.query)))
+            fpe = fpe or example_flops(model, episodes[0][1])
+            meter.step(tasks * cost, flops=fpe * tasks * (inner + query))
+            batch = stack_tasks(model, episodes, sparse_grad=sparse)
             loss = meta_losses(
                 model, model.params(), batch, lr=c.inner_lr, steps=c.inner_steps,
                 first_order=c.first_order, vectorize=c.vectorize,
@@ -184,10 +187,20 @@ class MAML(Method):
                     f"{type(self).__name__} meta-loss is {loss.item()} after {meter.steps} "
                     f"meta-steps; lower inner_lr ({c.inner_lr}) or meta_lr ({c.meta_lr})"
                 )
-            opt.zero_grad(set_to_none=True)
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
             loss.backward()
-            opt.step()
+            for opt in opts:
+                opt.step()
         self.model = model
+
+    def _flops(self, examples) -> float:
+        """FLOPs per example pass (measured once per method instance: a pure audit number)."""
+        from baselines.taskbatch import example_flops
+
+        if self._fpe is None:
+            self._fpe = example_flops(self._trained(), examples)
+        return self._fpe
 
     def _trained(self) -> "UnitModel":
         if self.model is None:
@@ -206,6 +219,7 @@ class MAML(Method):
             params = adapt(
                 model, params, episode.support, meter,
                 lr=self.config.inner_lr, max_steps=self.config.adapt_steps, optimizer="sgd",
+                flops_per_example=self._flops(episode.support),
             )
         return predict_queries(model, params, episode.query)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 
 from bench.backbones.base import Feats, Params, UnitModel
-from bench.types import Prediction, Query
+from bench.types import Example, Prediction, Query
 
 if TYPE_CHECKING:  # pragma: no cover
     from baselines.sampling import Episode
@@ -44,8 +44,12 @@ def _split(t: torch.Tensor, tasks: int, shots: int) -> tuple[torch.Tensor, torch
     return t[:, :shots], t[:, shots:]
 
 
-def stack_tasks(model: UnitModel, episodes: Sequence["Episode"]) -> TaskBatch:
-    """Featurise T equal-size episodes together and stack them on a task axis."""
+def stack_tasks(model: UnitModel, episodes: Sequence["Episode"], *, sparse_grad: bool = False) -> TaskBatch:
+    """Featurise T equal-size episodes together and stack them on a task axis.
+
+    ``sparse_grad`` asks a backbone that supports it (``model.sparse_params``) for sparse
+    embedding gradients (see :func:`optimizers`).
+    """
     if not episodes:
         raise ValueError("stack_tasks needs at least one episode")
     shots, queries = len(episodes[0][0]), len(episodes[0][1])
@@ -55,7 +59,7 @@ def stack_tasks(model: UnitModel, episodes: Sequence["Episode"]) -> TaskBatch:
             f"{sorted({(len(s), len(q)) for s, q in episodes})}"
         )
     items = [ex for s, q in episodes for ex in (*s, *q)]
-    feats = model.featurize(items)
+    feats = model.featurize(items, sparse_grad=True) if sparse_grad else model.featurize(items)
     targets = model.targets(items, feats)
     n, tasks = len(items), len(episodes)
     for i, e in enumerate(feats.extra):
@@ -90,14 +94,28 @@ def batch_loss(model: UnitModel, params: Params, feats: Feats, targets: Sequence
     return model.loss(model.logits(params, feats), list(targets), feats)
 
 
-def flops_per_unit(model: UnitModel) -> float:
-    """Estimated forward+backward FLOPs per unit: 6 × the adapted parameters (an estimate:
-    the embedding lookup and the contextual layer's unit interactions are not counted)."""
-    return 6.0 * sum(p.numel() for p in model.adapted().values())
+def optimizers(model: UnitModel, lr: float) -> tuple[list["torch.optim.Optimizer"], bool]:
+    """Adam over the model's parameters, and whether to featurise with sparse gradients.
+
+    Parameters the model lists in ``sparse_params`` (the n-gram table) get sparse gradients
+    and ``torch.optim.SparseAdam`` (lazy Adam: only the rows an episode touched move).
+    """
+    sparse_names = set(getattr(model, "sparse_params", ()))
+    named = dict(model.named_parameters())
+    opts: list[torch.optim.Optimizer] = [
+        torch.optim.Adam([p for n, p in named.items() if n not in sparse_names], lr=lr)
+    ]
+    sparse = [p for n, p in named.items() if n in sparse_names]
+    if sparse:
+        opts.append(torch.optim.SparseAdam(sparse, lr=lr))
+    return opts, bool(sparse)
 
 
-def units(feats: Feats) -> int:
-    return int(feats.mask.sum())
+def example_flops(model: UnitModel, examples: Sequence[Example]) -> float:
+    """Forward+backward FLOPs of one example pass, measured on a sample (bench.backbones.flops)."""
+    from bench.backbones.flops import flops_per_example
+
+    return flops_per_example(model, examples[:8])
 
 
 def predict_queries(model: UnitModel, params: Params, queries: Sequence[Query]) -> list[Prediction]:
