@@ -134,21 +134,27 @@ def test_qa_long_context_answer_in_the_second_window(backbone: HFBackbone) -> No
     model = backbone.build(QA, 0)
     items = qa_examples()
     feats = model.featurize(items)
-    windows = feats.spans[0]
-    first = [w for w, i in enumerate(windows.item_of) if i == 0]
-    assert len(first) >= 2 and feats.x.shape[0] == len(windows.item_of)
+    n, w, t = feats.x.shape
+    assert n == 2 and w >= 2 and feats.mask.shape == (2, w * t)
+    assert not feats.mask[1, t:].any() and not feats.extra[0][1, 1:].any()  # short item: one window
     start, end = model.targets(items, feats)
-    assert start[first[0]].argmax() == 0  # first window misses the answer: CLS target
-    holding = [w for w in first if start[w].argmax() > 0]
-    assert holding and holding[0] > first[0]
+    first = int(start[0].argmax())
+    assert first >= t  # the answer is whole only in a later window
     assert ((start == 1).sum(1) == 1).all() and (start[~feats.mask] == -100).all()
+    offs = feats.spans[0].offsets[0][first // t][first % t]
+    assert items[0].text[offs[0] :].startswith("market")
     # logits that point at the targets decode to the gold answer texts, across windows
-    logits = [torch.stack([-t.float().clamp_min(0), t.float().clamp_min(0)], -1) * 10 for t in (start, end)]
+    logits = [torch.stack([torch.zeros_like(tg.float()), tg.float().clamp_min(0) * 20], -1) for tg in (start, end)]
     assert [p.text for p in model.decode(logits, feats)] == ["market price", "le tapis"]
+    assert model.loss(logits, [start, end], feats) < 1e-3
     real = model.logits(model.params(), model.featurize([e.as_query() for e in items]))
-    assert [r.shape[-1] for r in real] == [2, 2]
-    assert all(isinstance(p.text, str) for p in model.decode(real, feats))
+    assert [r.shape for r in real] == [(2, w * t, 2)] * 2
+    assert all(isinstance(p.text, str) and p.text for p in model.decode(real, feats))
     assert torch.isfinite(model.loss(real, [start, end], feats))
+    # the same windows, one by one through the module's own forward
+    h = model.trunk(model.params(), feats)
+    own = model.encoder(input_ids=feats.x[0, 1:2], attention_mask=feats.extra[0][0, 1:2]).last_hidden_state
+    assert torch.allclose(h[0, t : 2 * t], own[0], atol=1e-5)
 
 
 def sum_examples() -> list[Example]:

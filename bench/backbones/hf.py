@@ -269,6 +269,16 @@ def zero_dropout(module: "torch.nn.Module") -> None:
                 setattr(cfg, name, 0.0)
 
 
+def additive_mask(attention: "torch.Tensor") -> "torch.Tensor":
+    """``[B, T]`` 0/1 padding mask -> ``[B, 1, 1, T]`` additive float mask.
+
+    transformers passes a 4-D mask through unchanged; building it here keeps the forward
+    free of data-dependent branches (its own mask builder checks ``mask.all()``), so the
+    trunk works under ``torch.func.vmap``. A fully padded row stays finite (uniform attention).
+    """
+    return (1.0 - attention[:, None, None, :].float()) * -1e30
+
+
 def resolve_device(name: str) -> str:
     """``auto`` -> ``cuda`` when available, else ``cpu``; a CUDA name without CUDA is an error."""
     import torch

@@ -2,11 +2,12 @@
 
 * classification: the CLS (or mean-pooled) token is the one unit -> ``Linear(H, labels)``;
   a sentence pair is tokenised as (``text``, ``question``).
-* qa: (question, context) pairs; long contexts become overlapping windows (``stride``
-  tokens shared), so ``feats.x`` has one row per *window*, not per item; each context
-  token (and the CLS token, the target of a window without the answer) is a unit with a
-  start and an end head; decoding takes the best span over all windows of an item
-  (Devlin et al., NAACL 2019, §4.2; the standard transformers QA post-processing).
+* qa: (question, context) pairs; a long context becomes ``W`` overlapping windows
+  (``stride`` tokens shared): ``feats.x`` is ``[B, W, T]`` (item-major; windows of shorter
+  contexts are padding) and the units are the ``W*T`` tokens, valid where they are context.
+  Start and end are softmaxes over all the item's context tokens (the gold span is taken in
+  the first window that holds it whole); decoding takes the best span within a window over
+  all windows (Devlin et al., NAACL 2019, §4.2; the transformers QA post-processing).
 * summarization (extractive): every document sentence is a unit, the mean of its tokens;
   one binary head; targets are the greedy ROUGE oracle (``bench.metrics.oracle_sentences``;
   Nallapati et al., AAAI 2017) of ``info.summary_sentences`` sentences.
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFConfig, autocast, oom_guard, qa_stride
+from bench.backbones.hf import HFConfig, additive_mask, autocast, oom_guard, qa_stride
 from bench.backbones.hf_spans import best_span, sentence_pooling
 from bench.types import Example, Prediction, TaskInfo
 
@@ -34,9 +35,9 @@ from bench.types import Example, Prediction, TaskInfo
 class QAWindows:
     """Decoding info for QA windows (never a target)."""
 
-    item_of: tuple[int, ...]  # window -> item index
-    offsets: tuple[tuple[tuple[int, int] | None, ...], ...]  # window -> token -> context chars
+    offsets: tuple[tuple[tuple[tuple[int, int] | None, ...], ...], ...]  # item -> window -> token -> chars
     contexts: tuple[str, ...]  # item -> context
+    window: int  # tokens per window (T)
 
 
 class EncoderUnits(UnitModel):
@@ -108,29 +109,39 @@ class EncoderUnits(UnitModel):
         return self._pack(enc, torch.ones(len(items), 1, dtype=torch.bool))
 
     def _featurize_qa(self, items: Sequence[Item]) -> Feats:
-        questions = [it.question or "" for it in items]
         contexts = [it.text for it in items]
         enc = self._encode(
-            questions,
+            [it.question or "" for it in items],
             contexts,
             truncation="only_second",
             stride=qa_stride(self.config),
             return_overflowing_tokens=True,
             return_offsets_mapping=True,
         )
-        item_of = tuple(int(i) for i in enc["overflow_to_sample_mapping"])
-        n, t = enc["input_ids"].shape
-        mask = torch.zeros(n, t, dtype=torch.bool)
-        offsets = []
-        for w in range(n):
-            seq = enc.sequence_ids(w)
-            offs = enc["offset_mapping"][w].tolist()
-            row = tuple((int(o[0]), int(o[1])) if s == 1 else None for s, o in zip(seq, offs))
-            offsets.append(row)
-            mask[w] = torch.tensor([r is not None for r in row])
-            mask[w, 0] = True  # the CLS unit: target of a window that misses the answer
-        enc.pop("offset_mapping")
-        return self._pack(enc, mask, spans=(QAWindows(item_of, tuple(offsets), tuple(contexts)),))
+        item_of = [int(i) for i in enc["overflow_to_sample_mapping"]]
+        n, t = len(items), enc["input_ids"].shape[1]
+        w_max = max(item_of.count(i) for i in range(n)) if n else 1
+        ids = torch.full((n, w_max, t), int(self.tokenizer.pad_token_id))
+        attn = torch.zeros(n, w_max, t, dtype=torch.long)
+        types = torch.zeros(n, w_max, t, dtype=torch.long)
+        offsets: list[list[tuple]] = [[] for _ in range(n)]
+        for row, i in enumerate(item_of):
+            w = len(offsets[i])
+            ids[i, w], attn[i, w] = enc["input_ids"][row], enc["attention_mask"][row]
+            if "token_type_ids" in enc:
+                types[i, w] = enc["token_type_ids"][row]
+            offs = enc["offset_mapping"][row].tolist()
+            offsets[i].append(tuple((o[0], o[1]) if s == 1 else None for s, o in zip(enc.sequence_ids(row), offs)))
+        blank = (None,) * t
+        spans = tuple(tuple(o) + (blank,) * (w_max - len(o)) for o in offsets)
+        mask = torch.tensor([[o is not None for win in item for o in win] for item in spans], dtype=torch.bool)
+        dev = self.device
+        return Feats(
+            x=ids.to(dev),
+            mask=mask.reshape(n, w_max * t).to(dev),
+            extra=(attn.to(dev), types.to(dev)),
+            spans=(QAWindows(spans, tuple(contexts), t),),
+        )
 
     def _featurize_summarization(self, items: Sequence[Item]) -> Feats:
         sentences = [tuple(it.sentences) or (it.text,) for it in items]
@@ -145,15 +156,17 @@ class EncoderUnits(UnitModel):
     def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
         prefix = "encoder."
         enc_params = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
-        attn, types = feats.extra[0], feats.extra[1]
-        kwargs: dict[str, Any] = {"input_ids": feats.x, "attention_mask": attn}
+        ids, attn, types = feats.x, feats.extra[0], feats.extra[1]
+        if ids.dim() == 3:  # qa: [B, W, T] windows -> [B*W, T] sequences
+            ids, attn, types = (t.reshape(-1, t.shape[-1]) for t in (ids, attn, types))
+        kwargs: dict[str, Any] = {"input_ids": ids, "attention_mask": additive_mask(attn)}
         if self._token_types:
             kwargs["token_type_ids"] = types
-        with oom_guard(self.config.model, self.device, tuple(feats.x.shape)), autocast(self.device, self.config.dtype):
+        with oom_guard(self.config.model, self.device, tuple(ids.shape)), autocast(self.device, self.config.dtype):
             out = torch.func.functional_call(self.encoder, enc_params, args=(), kwargs=kwargs, tie_weights=True, strict=False)
         h = out.last_hidden_state.float()
         if self.info.kind == "qa":
-            return h
+            return h.reshape(*feats.x.shape[:-2], -1, h.shape[-1])
         if self.info.kind == "summarization":
             return torch.bmm(feats.extra[2], h)
         if self.config.pooling == "mean":
@@ -191,18 +204,28 @@ class EncoderUnits(UnitModel):
             return [tgt]
         windows: QAWindows = feats.spans[0]
         start, end = fill.clone(), fill.clone()
-        for w, i in enumerate(windows.item_of):
-            s_tok, e_tok = 0, 0  # CLS unless the window holds the whole first answer
-            if examples[i].answers:
-                ans = examples[i].answers[0]
-                a, b = ans.start, ans.start + len(ans.text)
-                toks = [(u, o) for u, o in enumerate(windows.offsets[w]) if o is not None]
-                if toks and toks[0][1][0] <= a and toks[-1][1][1] >= b:
-                    s_tok = next(u for u, o in toks if o[1] > a)
-                    e_tok = next(u for u, o in reversed(toks) if o[0] < b)
-            start[w, s_tok] = 1
-            end[w, e_tok] = 1
+        for i, ex in enumerate(examples):
+            found = self._gold_tokens(ex, windows.offsets[i]) if ex.answers else None
+            if found is None:  # no answer, or no window holds it whole: the item is ignored
+                start[i], end[i] = -100, -100
+                continue
+            w, a, b = found
+            start[i, w * windows.window + a] = 1
+            end[i, w * windows.window + b] = 1
         return [start, end]
+
+    @staticmethod
+    def _gold_tokens(ex: Example, windows: Sequence[Sequence[tuple[int, int] | None]]) -> tuple[int, int, int] | None:
+        """(window, start token, end token) of the first answer in the first window holding it."""
+        ans = ex.answers[0]
+        a, b = ans.start, ans.start + len(ans.text)
+        for w, offs in enumerate(windows):
+            toks = [(u, o) for u, o in enumerate(offs) if o is not None]
+            if toks and toks[0][1][0] <= a and toks[-1][1][1] >= b:
+                s_tok = next(u for u, o in toks if o[1] > a)
+                e_tok = next(u for u, o in reversed(toks) if o[0] < b)
+                return w, s_tok, e_tok
+        return None
 
     def loss(self, logits: list[torch.Tensor], targets: list[torch.Tensor], feats: Feats) -> torch.Tensor:
         if self.info.kind != "qa":
@@ -212,8 +235,11 @@ class EncoderUnits(UnitModel):
             return total
         total = logits[0].new_zeros(())
         for lg, tg in zip(logits, targets):
-            score = (lg[..., 1] - lg[..., 0]).float().masked_fill(~feats.mask, float("-inf"))
-            total = total + F.cross_entropy(score, (tg == 1).long().argmax(-1))
+            score = (lg[..., 1] - lg[..., 0]).float().masked_fill(~feats.mask, -1e30)
+            logp = torch.log_softmax(score, -1)
+            gold = (tg == 1).float()
+            has = gold.sum(-1)
+            total = total + -(logp * gold).sum() / has.sum().clamp_min(1.0)
         return total / len(logits)
 
     def decode(self, logits: list[torch.Tensor], feats: Feats) -> list[Prediction]:
@@ -223,17 +249,18 @@ class EncoderUnits(UnitModel):
         if kind == "summarization":
             return self._decode_summaries(logits[0], feats)
         windows: QAWindows = feats.spans[0]
-        s_score = (logits[0][..., 1] - logits[0][..., 0]).float().detach().cpu()
-        e_score = (logits[1][..., 1] - logits[1][..., 0]).float().detach().cpu()
-        best: dict[int, tuple[float, str]] = {}
-        for w, i in enumerate(windows.item_of):
-            found = best_span(s_score[w], e_score[w], windows.offsets[w], self.info.max_answer_tokens)
-            if found is None:
-                continue
-            score, a, b = found
-            if i not in best or score > best[i][0]:
-                best[i] = (score, windows.contexts[i][a:b])
-        return [Prediction(text=best.get(i, (0.0, ""))[1]) for i in range(len(windows.contexts))]
+        t = windows.window
+        s_all = (logits[0][..., 1] - logits[0][..., 0]).float().detach().cpu()
+        e_all = (logits[1][..., 1] - logits[1][..., 0]).float().detach().cpu()
+        preds = []
+        for i, (item, context) in enumerate(zip(windows.offsets, windows.contexts)):
+            best: tuple[float, str] = (float("-inf"), "")
+            for w, offs in enumerate(item):
+                found = best_span(s_all[i, w * t : (w + 1) * t], e_all[i, w * t : (w + 1) * t], offs, self.info.max_answer_tokens)
+                if found is not None and found[0] > best[0]:
+                    best = (found[0], context[found[1] : found[2]])
+            preds.append(Prediction(text=best[1]))
+        return preds
 
     def _decode_summaries(self, lg: torch.Tensor, feats: Feats) -> list[Prediction]:
         score = (lg[..., 1] - lg[..., 0]).float().masked_fill(~feats.mask, float("-inf")).detach().cpu()
