@@ -1,0 +1,199 @@
+"""Prototypical Networks (Snell, Swersky & Zemel, NeurIPS 2017, "Prototypical Networks for
+Few-shot Learning"), on unit embeddings so they apply to every task kind.
+
+A prototype is the mean unit embedding (``model.trunk``) of the support units of one class,
+per head: classification — one prototype per label; QA — start / not-start and end /
+not-end prototypes over the context tokens; summarization — in-summary / not over the
+document sentences. Logits are negative squared Euclidean distances, shaped ``[B, U, C]``
+like the model's own heads, so ``model.loss`` and ``model.decode`` apply unchanged (for QA
+the decoder's score is ``logit[..., 1] − logit[..., 0]``, the difference of the distances
+to the two prototypes). A class absent from the support set gets logit :data:`ABSENT`.
+
+Training is episodic on source languages (:mod:`baselines.sampling`: support and query from
+one language; ``meta_batch`` episodes per Adam step, featurised and encoded in one pass;
+the loss is averaged over the episodes). The model's heads are never used.
+
+Budget: source training spends ``|support| + |query|`` example passes per episode (one
+``meter.step`` per optimizer step, before it; the meta-batch shrinks to what fits, so the
+spent passes end within one step of the cap). Prediction encodes the support set once
+(``|support|`` forward passes; if the adaptation budget is smaller, only the support
+prefix that fits is encoded). K = 0 is undefined (no prototypes): ``zero_shot = False``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Sequence
+
+from baselines.sampling import episode_langs, meta_batch_langs, source_episode
+from bench.method import Method
+from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from bench.backbones.base import UnitModel
+    from bench.budget import Meter
+
+ABSENT = -1e4  # logit of a class without support units (finite: no NaN in softmax/differences)
+
+
+@dataclass(frozen=True)
+class ProtoNetConfig:
+    lr: float = 1e-3  # Adam learning rate of episodic training (all parameters)
+    meta_batch: int = 4  # episodes (source languages) per optimizer step
+    shots: int = 5  # support examples per episode (per class for classification)
+    queries: int = 10  # query examples per episode (per class for classification)
+
+
+def classes_per_head(model: "UnitModel") -> list[int]:
+    """Number of unit classes of each head (classification: labels; else 2 per head)."""
+    info = model.info
+    if info.kind == "classification":
+        return [info.num_labels]
+    return [2, 2] if info.kind == "qa" else [2]
+
+
+def prototypes(
+    h: "torch.Tensor", targets: Sequence["torch.Tensor"], classes: Sequence[int]
+) -> list[tuple["torch.Tensor", "torch.Tensor"]]:
+    """Per head ``(protos [..., C, H], present [..., C])`` from support units.
+
+    ``h`` is ``[..., S, U, H]`` (leading task axes allowed), ``targets`` per head
+    ``[..., S, U]`` with -100 for units that do not count.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    out = []
+    for t, c in zip(targets, classes):
+        onehot = F.one_hot(t.clamp(min=0), c).to(h.dtype) * (t >= 0).unsqueeze(-1).to(h.dtype)
+        sums = torch.einsum("...suc,...suh->...ch", onehot, h)
+        counts = onehot.sum(dim=(-3, -2))
+        out.append((sums / counts.clamp(min=1).unsqueeze(-1), counts > 0))
+    return out
+
+
+def proto_logits(
+    h: "torch.Tensor", protos: Sequence[tuple["torch.Tensor", "torch.Tensor"]]
+) -> list["torch.Tensor"]:
+    """Per head ``-||h - p_c||²`` of query units ``h [..., Q, U, H]`` → ``[..., Q, U, C]``."""
+    out = []
+    for p, present in protos:
+        p_ = p.unsqueeze(-3).unsqueeze(-3)  # [..., 1, 1, C, H]
+        d = ((h.unsqueeze(-2) - p_) ** 2).sum(-1)
+        keep = present.unsqueeze(-2).unsqueeze(-2)
+        out.append((-d).masked_fill(~keep, ABSENT))
+    return out
+
+
+class ProtoNet(Method):
+    """Prototypical networks over unit embeddings; see the module docstring."""
+
+    Config: ClassVar[type] = ProtoNetConfig
+    kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
+    zero_shot: ClassVar[bool] = False
+
+    def __init__(self, config, model_factory, task_info, rng) -> None:
+        super().__init__(config, model_factory, task_info, rng)
+        self.model: UnitModel | None = None
+        self._fpe: float | None = None
+
+    def episode_loss(self, model: "UnitModel", episodes: Sequence[tuple]) -> "torch.Tensor":
+        """Mean query loss of T equal-size episodes, encoded in one featurize + trunk pass."""
+        from baselines.taskbatch import stack_tasks
+        from bench.backbones.base import Feats
+
+        b = stack_tasks(model, episodes, sparse_grad=bool(getattr(model, "sparse_params", ())))
+        t, s, q = b.tasks, b.support.x.shape[1], b.query.x.shape[1]
+        flat = lambda f: Feats(f.x.flatten(0, 1), f.mask.flatten(0, 1), tuple(e.flatten(0, 1) for e in f.extra))  # noqa: E731
+        params = model.params()
+        hs = model.trunk(params, flat(b.support)).unflatten(0, (t, s))
+        qf = flat(b.query)
+        hq = model.trunk(params, qf).unflatten(0, (t, q))
+        logits = proto_logits(hq, prototypes(hs, b.support_t, classes_per_head(model)))
+        return model.loss(
+            [lg.flatten(0, 1) for lg in logits], [tg.flatten(0, 1) for tg in b.query_t], qf
+        )
+
+    def train(self, source: SourceData, meter: "Meter") -> None:
+        import torch
+
+        from baselines.taskbatch import example_flops, optimizers
+
+        c = self.config
+        if c.shots < 1 or c.queries < 1 or c.meta_batch < 1:
+            raise ValueError(f"ProtoNet needs shots >= 1, queries >= 1 and meta_batch >= 1; got {c}")
+        model = self.model_factory()
+        langs = episode_langs(source, c.shots, c.queries)
+        per_class = source.info.num_labels if source.info.kind == "classification" else 1
+        cost = (c.shots + c.queries) * per_class
+        opts, _ = optimizers(model, c.lr)
+        fpe = 0.0
+        while True:
+            tasks = min(c.meta_batch, meter.remaining // cost)
+            if tasks < 1:
+                break
+            episodes = [
+                source_episode(source, lang, c.shots, c.queries, self.rng)
+                for lang in meta_batch_langs(langs, tasks, self.rng)
+            ]
+            fpe = fpe or example_flops(model, episodes[0][1])
+            meter.step(tasks * cost, flops=fpe * tasks * cost)
+            loss = self.episode_loss(model, episodes)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"ProtoNet loss is {loss.item()} after {meter.steps} steps; lower lr ({c.lr})"
+                )
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for opt in opts:
+                opt.step()
+        self.model = model
+
+    def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
+        import torch
+
+        from baselines.taskbatch import PREDICT_CHUNK, detached, example_flops
+
+        model = self._trained()
+        if not episode.query:
+            return []
+        if not episode.support:
+            raise ValueError(
+                "ProtoNet needs a support set (K = 0 is undefined; the runner records it as n/a)"
+            )
+        support = episode.support[: max(0, min(len(episode.support), meter.remaining))]
+        if self._fpe is None:
+            self._fpe = example_flops(model, support)
+        meter.step(len(support), flops=self._fpe * len(support) / 3)  # forward only: ~1/3
+        params = detached(model.params())
+        out: list[Prediction] = []
+        with torch.no_grad():
+            classes = classes_per_head(model)
+            if support:
+                sf = model.featurize(support)
+                protos = prototypes(model.trunk(params, sf), model.targets(support, sf), classes)
+            else:  # no budget to encode anything: every class is absent
+                dim = model.trunk(params, model.featurize(episode.query[:1])).shape[-1]
+                protos = [(torch.zeros(c, dim), torch.zeros(c, dtype=torch.bool)) for c in classes]
+            for i in range(0, len(episode.query), PREDICT_CHUNK):
+                qf = model.featurize(episode.query[i : i + PREDICT_CHUNK])
+                out.extend(model.decode(proto_logits(model.trunk(params, qf), protos), qf))
+        return out
+
+    def _trained(self) -> "UnitModel":
+        if self.model is None:
+            raise RuntimeError("ProtoNet.predict called before train() or load_state()")
+        return self.model
+
+    def state(self) -> dict[str, "torch.Tensor"]:
+        from baselines.taskbatch import state_of
+
+        return state_of(self._trained())
+
+    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
+        model = self.model_factory()
+        model.load_state_dict(state)
+        self.model = model
