@@ -92,10 +92,8 @@ def bootstrap_ci(
         return Interval(np.nan, np.nan, np.nan, 0)
     if len(v) == 1:
         return Interval(float(v[0]), float(v[0]), float(v[0]), 1)
-    boot = bootstrap_means(v, b, np.random.default_rng(seed))
-    tail = 100 * (1 - level) / 2
-    lo, hi = np.percentile(boot, [tail, 100 - tail])
-    return Interval(float(v.mean()), float(lo), float(hi), len(v))
+    lo, hi = _percentiles(bootstrap_means(v, b, np.random.default_rng(seed)), level)
+    return Interval(float(v.mean()), lo, hi, len(v))
 
 
 @dataclass(frozen=True)
@@ -126,11 +124,27 @@ def paired_test(
     if np.all(d == 0):
         return Paired(len(d), 0.0, 0.0, 0.0, 1.0, 1.0)
     reps = bootstrap_means(d, boot, np.random.default_rng(seed))
-    tail = 100 * (1 - level) / 2
-    lo, hi = np.percentile(reps, [tail, 100 - tail])
+    lo, hi = _percentiles(reps, level)
     p_boot = min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0)))
     p_wil = wilcoxon_p(d)
     return Paired(len(d), float(d.mean()), float(lo), float(hi), float(p_boot), p_wil)
+
+
+def midranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``x``, ties sharing their average rank (as ``scipy.stats.rankdata``)."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
+    ends = np.r_[starts[1:], len(x)]
+    ranks = np.empty(len(x))
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return ranks
+
+
+def _percentiles(reps: np.ndarray, level: float) -> tuple[float, float]:
+    """Two-sided percentile interval of bootstrap replicates (linear interpolation)."""
+    lo, hi = np.quantile(reps, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
 
 
 #: Up to this many non-zero differences the Wilcoxon null is computed exactly.
@@ -147,15 +161,15 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     permutation test when there are ties, at a fraction of the cost); above, the normal
     approximation with tie correction.
     """
-    from scipy.stats import norm, rankdata
-
     d = np.asarray(d, dtype=float)
     d = d[(d != 0) & ~np.isnan(d)]
     n = len(d)
     if n == 0:
         return 1.0
-    r = rankdata(np.abs(d))
+    r = midranks(np.abs(d))
     if n > EXACT_WILCOXON_MAX_N:
+        from scipy.stats import norm
+
         t = r[d > 0].sum()
         mean = n * (n + 1) / 4
         var = (r**2).sum() / 4

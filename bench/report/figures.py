@@ -124,12 +124,12 @@ def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: 
         ax.set_yticks(range(len(langs)), [
             f"{lang} ({meta.loc[lang, 'script']})" if lang in meta.index else lang
             for lang in langs])
-        ax.set_xticks(range(len(cols)), [shot_label(k) for _, k in cols], fontsize=5.5,
-                      rotation=90)
+        ax.set_xticks(range(len(cols)), [shot_label(k)[2:] for _, k in cols], fontsize=6)
+        ax.set_xlabel("K (shots)")
         top = ax.get_xaxis_transform()
         for g, m in enumerate(methods):  # method name over its group of K columns
             ax.text(g * len(ks) + (len(ks) - 1) / 2, 1.02, m, transform=top, ha="center",
-                    va="bottom", fontsize=6.5, color=look(m).color, fontweight="bold")
+                    va="bottom", fontsize=6.5, color=look(m).color)
             if g:
                 ax.axvline(g * len(ks) - 0.5, color="white", lw=2.5)
         ax.grid(False)

@@ -80,8 +80,8 @@ def csv(table: Table) -> str:
 def html_table(table: Table) -> str:
     """An HTML <table> (escaped) with caption and legend."""
     cols = list(table.display.columns)
-    parts = [f'<table id="{html.escape(table.name)}">',
-             f"<caption>{html.escape(table.title)}</caption>", "<thead><tr>"]
+    parts = [f'<p class="caption">{html.escape(table.title)}</p>',
+             f'<table id="{html.escape(table.name)}">', "<thead><tr>"]
     parts += [f"<th>{html.escape(str(c))}</th>" for c in cols]
     parts.append("</tr></thead><tbody>")
     for i in range(len(table.display)):

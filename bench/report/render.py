@@ -86,7 +86,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     targets = langs[langs["role"] == "target"]
     multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
                    and t in kinds)
-    script_ts = [tables.script_table(t, rows, langs, budget, b, seed) for t in multi]
+    script_ts = [tables.script_table(t, rows, langs, results.cells, budget, b, seed) for t in multi]
     extra: list[Table] = [tables.audit_table(results.audit)] if len(results.audit) else []
     if has_ft:
         extra.append(tables.win_tie_loss_table(stats.win_tie_loss(vs_ft), budget, alpha))

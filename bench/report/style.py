@@ -135,10 +135,11 @@ def save(fig: "Figure", stem: Path) -> list[Path]:
         ".pdf": {"CreationDate": None, "Producer": PRODUCER, "Creator": PRODUCER},
         ".png": {"Software": PRODUCER},
     }
-    for ext, fmt in ((".pdf", "pdf"), (".png", "png")):
+    for ext, fmt in ((".png", "png"), (".pdf", "pdf")):
         buf = io.BytesIO()
         with rc():
             fig.savefig(buf, format=fmt, dpi=DPI, metadata=meta[ext])
+        fig.set_layout_engine("none")  # keep the layout of the first draw: one solve only
         path = stem.with_suffix(ext)
         path.write_bytes(buf.getvalue())
         out.append(path)

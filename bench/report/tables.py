@@ -157,8 +157,8 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
                  "languages x K within each (task, method).")
 
 
-def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame, budget: int,
-                 boot: int, seed: int) -> Table:
+def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame,
+                 cells: pd.DataFrame, budget: int, boot: int, seed: int) -> Table:
     """One multi-script task grouped by script: mean ± CI over the languages of each script."""
     meta = languages[(languages["task"] == task) & (languages["role"] == "target")]
     sel = rows[(rows["task"] == task) & (rows["budget"] == budget)].merge(
@@ -166,6 +166,7 @@ def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame, budget:
     s = stats.summarise(sel, ["script", "shots", "method"], boot=boot, seed=seed)
     n_langs = meta.groupby("script")["lang"].nunique()
     methods = method_order(set(s["method"]))
+    na = _na_keys(cells, budget)
     disp, bold = [], []
     for (script, k), grp in s.groupby(["script", "shots"], sort=True):
         g = grp.set_index("method")
@@ -174,7 +175,8 @@ def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame, budget:
         brow = {key: False for key in drow}
         for method in methods:
             ok = method in g.index
-            drow[method] = _fmt(g.loc[method, "mean"], g.loc[method, "half"]) if ok else "—"
+            drow[method] = (_fmt(g.loc[method, "mean"], g.loc[method, "half"]) if ok
+                            else "n/a" if (task, method, int(k)) in na else "—")
             brow[method] = ok and bool(np.isclose(g.loc[method, "mean"], g["mean"].max()))
         disp.append(drow)
         bold.append(brow)
