@@ -141,7 +141,7 @@ def test_qa_long_context_answer_in_the_second_window(backbone: HFBackbone) -> No
     first = int(start[0].argmax())
     assert first >= t  # the answer is whole only in a later window
     assert ((start == 1).sum(1) == 1).all() and (start[~feats.mask] == -100).all()
-    offs = feats.spans[0].offsets[0][first // t][first % t]
+    offs = feats.spans[0].offsets[first // t][first % t]
     assert items[0].text[offs[0] :].startswith("market")
     # logits that point at the targets decode to the gold answer texts, across windows
     logits = [torch.stack([torch.zeros_like(tg.float()), tg.float().clamp_min(0) * 20], -1) for tg in (start, end)]

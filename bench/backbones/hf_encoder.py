@@ -33,11 +33,11 @@ from bench.types import Example, Prediction, TaskInfo
 
 @dataclass(frozen=True)
 class QAWindows:
-    """Decoding info for QA windows (never a target)."""
+    """Decoding info of one QA item (never a target): its ``Feats.spans`` entry."""
 
-    offsets: tuple[tuple[tuple[tuple[int, int] | None, ...], ...], ...]  # item -> window -> token -> chars
-    contexts: tuple[str, ...]  # item -> context
-    window: int  # tokens per window (T)
+    offsets: tuple[tuple[tuple[int, int] | None, ...], ...]  # window -> token -> context chars
+    context: str
+    window: int  # tokens per window (T); unit w*T + t is token t of window w
 
 
 class EncoderUnits(UnitModel):
@@ -106,7 +106,7 @@ class EncoderUnits(UnitModel):
             enc = self._encode(texts, [p or "" for p in pairs], truncation="longest_first")
         else:
             enc = self._encode(texts, truncation=True)
-        return self._pack(enc, torch.ones(len(items), 1, dtype=torch.bool))
+        return self._pack(enc, torch.ones(len(items), 1, dtype=torch.bool), spans=(None,) * len(items))
 
     def _featurize_qa(self, items: Sequence[Item]) -> Feats:
         contexts = [it.text for it in items]
@@ -140,7 +140,7 @@ class EncoderUnits(UnitModel):
             x=ids.to(dev),
             mask=mask.reshape(n, w_max * t).to(dev),
             extra=(attn.to(dev), types.to(dev)),
-            spans=(QAWindows(spans, tuple(contexts), t),),
+            spans=tuple(QAWindows(o, c, t) for o, c in zip(spans, contexts)),
         )
 
     def _featurize_summarization(self, items: Sequence[Item]) -> Feats:
@@ -149,7 +149,7 @@ class EncoderUnits(UnitModel):
         enc = self._encode(docs, truncation=True, return_offsets_mapping=True)
         offsets = enc.pop("offset_mapping").tolist()
         pool, mask = sentence_pooling(sentences, offsets, [enc.sequence_ids(i) for i in range(len(items))])
-        return self._pack(enc, mask, extra=(pool,), spans=(tuple(sentences),))
+        return self._pack(enc, mask, extra=(pool,), spans=tuple(sentences))
 
     # -- forward -----------------------------------------------------------------------
 
@@ -197,21 +197,20 @@ class EncoderUnits(UnitModel):
             from bench.metrics import oracle_sentences
 
             tgt = fill.clone()
-            for i, (ex, sents) in enumerate(zip(examples, feats.spans[0])):
+            for i, (ex, sents) in enumerate(zip(examples, feats.spans)):
                 for j in oracle_sentences(sents, ex.summary or "", self.info.summary_sentences):
                     if feats.mask[i, j]:
                         tgt[i, j] = 1
             return [tgt]
-        windows: QAWindows = feats.spans[0]
         start, end = fill.clone(), fill.clone()
-        for i, ex in enumerate(examples):
-            found = self._gold_tokens(ex, windows.offsets[i]) if ex.answers else None
+        for i, (ex, span) in enumerate(zip(examples, feats.spans)):
+            found = self._gold_tokens(ex, span.offsets) if ex.answers else None
             if found is None:  # no answer, or no window holds it whole: the item is ignored
                 start[i], end[i] = -100, -100
                 continue
             w, a, b = found
-            start[i, w * windows.window + a] = 1
-            end[i, w * windows.window + b] = 1
+            start[i, w * span.window + a] = 1
+            end[i, w * span.window + b] = 1
         return [start, end]
 
     @staticmethod
@@ -248,24 +247,25 @@ class EncoderUnits(UnitModel):
             return [Prediction(label=int(i)) for i in logits[0][:, 0].argmax(-1).tolist()]
         if kind == "summarization":
             return self._decode_summaries(logits[0], feats)
-        windows: QAWindows = feats.spans[0]
-        t = windows.window
         s_all = (logits[0][..., 1] - logits[0][..., 0]).float().detach().cpu()
         e_all = (logits[1][..., 1] - logits[1][..., 0]).float().detach().cpu()
         preds = []
-        for i, (item, context) in enumerate(zip(windows.offsets, windows.contexts)):
+        for i, span in enumerate(feats.spans):
+            t, units = span.window, len(span.offsets) * span.window
+            pad = (0, max(0, units - s_all.shape[1]))  # callers may cut trailing padding units
+            s_i, e_i = (F.pad(v[i], pad, value=float("-inf"))[:units] for v in (s_all, e_all))
             best: tuple[float, str] = (float("-inf"), "")
-            for w, offs in enumerate(item):
-                found = best_span(s_all[i, w * t : (w + 1) * t], e_all[i, w * t : (w + 1) * t], offs, self.info.max_answer_tokens)
+            for w, offs in enumerate(span.offsets):
+                found = best_span(s_i[w * t : (w + 1) * t], e_i[w * t : (w + 1) * t], offs, self.info.max_answer_tokens)
                 if found is not None and found[0] > best[0]:
-                    best = (found[0], context[found[1] : found[2]])
+                    best = (found[0], span.context[found[1] : found[2]])
             preds.append(Prediction(text=best[1]))
         return preds
 
     def _decode_summaries(self, lg: torch.Tensor, feats: Feats) -> list[Prediction]:
         score = (lg[..., 1] - lg[..., 0]).float().masked_fill(~feats.mask, float("-inf")).detach().cpu()
         preds = []
-        for i, sents in enumerate(feats.spans[0]):
+        for i, sents in enumerate(feats.spans):
             valid = int(feats.mask[i].sum())
             k = min(self.info.summary_sentences, valid)
             chosen = sorted(score[i].topk(k).indices.tolist()) if k else []

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFBackbone, HFConfig, autocast, oom_guard
+from bench.backbones.hf import HFBackbone, HFConfig, additive_mask, autocast, oom_guard
 from bench.types import Example, Prediction, TaskInfo
 
 
@@ -97,6 +97,7 @@ class Seq2SeqUnits(UnitModel):
             x=enc["input_ids"].to(dev),
             mask=mask.to(dev),
             extra=(enc["attention_mask"].to(dev), decoder_in.to(dev)),
+            spans=(None,) * len(items),
         )
 
     def _split(self, params: Params) -> Params:
@@ -105,7 +106,15 @@ class Seq2SeqUnits(UnitModel):
     def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
         if feats.extra[1].shape[1] == 0:
             raise ValueError("seq2seq logits need teacher-forcing inputs (support examples); use predict() for queries")
-        kwargs = {"input_ids": feats.x, "attention_mask": feats.extra[0], "decoder_input_ids": feats.extra[1], "use_cache": False}
+        dec = feats.extra[1]
+        causal = torch.ones(dec.shape[-1], dec.shape[-1], device=dec.device).tril()
+        kwargs = {
+            "input_ids": feats.x,
+            "attention_mask": additive_mask(feats.extra[0]),  # 4-D masks: no data-dependent
+            "decoder_input_ids": dec,  # branches in transformers' mask builders (vmap-safe)
+            "decoder_attention_mask": ((1.0 - causal) * -1e30).expand(dec.shape[0], 1, -1, -1),
+            "use_cache": False,
+        }
         with oom_guard(self.config.model, self.device, tuple(feats.x.shape)), autocast(self.device, self.config.dtype):
             out = torch.func.functional_call(self.s2s, self._split(params), args=(), kwargs=kwargs, tie_weights=True, strict=False)
         return out.logits.float()
