@@ -141,8 +141,10 @@ class MAML(Method):
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"classification", "qa", "summarization"})
     zero_shot: ClassVar[bool] = True
 
-    model: "UnitModel | None" = None
-    _fpe: float | None = None
+    def __init__(self, config, model_factory, task_info, rng) -> None:
+        super().__init__(config, model_factory, task_info, rng)
+        self.model: UnitModel | None = None
+        self._fpe: float | None = None  # FLOPs per example pass (an audit number, not state)
 
     def _check(self) -> None:
         c = self.config
