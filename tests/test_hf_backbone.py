@@ -112,3 +112,15 @@ def test_registry_names_resolve() -> None:
     assert registry.resolve("backbone", "hf") is HFBackbone
     assert registry.resolve("backbone", "hf-seq2seq") is Seq2SeqBackbone
     assert Seq2SeqBackbone(HFConfig(model="some/encoder-name")).validate().generative is True
+
+
+def test_xtreme_gpu_suite_parses_and_preflights_offline() -> None:
+    from bench.runner import build_backbone
+    from bench.suite import load_suite
+
+    suite = load_suite("xtreme-gpu")
+    assert [m.label for m in suite.methods] == ["finetune", "logreg", "protonet", "maml", "fomaml", "reptile"]
+    pre = {t.label: build_backbone(t).validate() for t in suite.tasks}
+    assert pre["masakhanews_headline"].generative is True and pre["masakhanews_headline"].model == "google/mt5-small"
+    assert all(p.generative is False for label, p in pre.items() if label != "masakhanews_headline")
+    assert all(p.location in ("cache", "pending") for p in pre.values())

@@ -31,8 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from bench.backbones.base import UnitModel
 
-#: Hub ids of well-known encoder-decoder families, used only when config.json is not local.
+#: Hub-id hints of model families, used only while config.json is not available locally.
 _GENERATIVE_HINTS = ("t5", "mt0", "bart", "pegasus", "m2m", "nllb", "marian")
+_ENCODER_HINTS = ("bert", "roberta", "xlm", "electra", "labse", "minilm", "e5-", "glot500", "serengeti", "afro-xlmr")
 
 
 class DeviceOOM(XlbenchError):
@@ -175,7 +176,9 @@ class HFBackbone:
         if self.config.generative is not None:
             return self.config.generative
         name = self.config.model.lower().rsplit("/", 1)[-1]
-        return True if any(h in name for h in _GENERATIVE_HINTS) else None
+        if any(h in name for h in _GENERATIVE_HINTS):
+            return True
+        return False if any(h in name for h in _ENCODER_HINTS) else None
 
     # -- building ------------------------------------------------------------------------
 
