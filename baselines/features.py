@@ -8,8 +8,9 @@ instance: no global state. Encoding is forward-only under ``torch.no_grad``; cha
 budget for it is the caller's decision (see ``bench.types.Budget``).
 
 A cached item keeps its entry of ``Feats.spans`` (what ``decode`` needs) and its unit mask,
-so :func:`collate` rebuilds a :class:`~bench.backbones.base.Feats` that ``model.decode``
-accepts (``decode`` reads ``mask`` and ``spans`` only, never ``x``).
+so :func:`collate` rebuilds a :class:`~bench.backbones.base.Feats` that ``model.decode`` and
+``model.targets`` accept, provided they read only ``mask`` and ``spans`` (true of the ngram
+backbone; ``x`` is replaced by the unit embeddings and ``extra`` is empty).
 """
 
 from __future__ import annotations
