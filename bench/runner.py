@@ -203,7 +203,7 @@ def compute_group(
         generator("method", spec.label, mspec.label, source_key.seed),
     )
     records: list[dict] = []
-    needed = [c for c in cells if method_cls.not_applicable(info, c.shots) is None]
+    needed = [c for c in cells if method.not_applicable(info, c.shots) is None]
     source_outcome: dict[str, Any] | None = None  # set when source training did not succeed
     if needed:
         try:
@@ -214,7 +214,7 @@ def compute_group(
         start = time.perf_counter()
         if on_start:
             on_start(cell)
-        reason = method_cls.not_applicable(info, cell.shots)
+        reason = method.not_applicable(info, cell.shots)
         rec: dict[str, Any] = {"type": "cell", "run_id": run_dir.name, "suite": suite.name,
                                "key": dataclasses.asdict(cell), "kind": info.kind,
                                "attempts": store.begin_attempt(run_dir, cell.id())}
