@@ -199,3 +199,26 @@ def test_gradient_checkpointing_gives_same_values_and_second_order_grads() -> No
         return torch.autograd.grad(gw.pow(2).sum(), [p["encoder.encoder.layer.0.output.dense.weight"]])[0]
 
     assert torch.allclose(g(plain), g(ckpt), atol=1e-6)
+
+
+def test_bf16_autocast_path_runs_second_order_and_stays_close() -> None:
+    cfg = HFConfig(model=tiny_encoder_dir(), max_length=32, device="cpu")
+    fp32 = HFBackbone(cfg).build(CLS, 0)
+    bf16 = HFBackbone(HFConfig(**{**cfg.__dict__, "dtype": "bfloat16"})).build(CLS, 0)
+    items = cls_examples(3)
+    feats = fp32.featurize(items)
+    h32, h16 = fp32.trunk(fp32.params(), feats), bf16.trunk(bf16.params(), feats)
+    assert h16.dtype == torch.float32 and torch.allclose(h32, h16, atol=0.1) and not torch.equal(h32, h16)
+    p = {k: v.detach().requires_grad_(True) for k, v in bf16.params().items()}
+    loss = bf16.loss(bf16.logits(p, feats), bf16.targets(items, feats), feats)
+    (g,) = torch.autograd.grad(loss, [p["head.0.weight"]], create_graph=True)
+    (gg,) = torch.autograd.grad(g.square().sum(), [p["encoder.embeddings.word_embeddings.weight"]])
+    assert torch.isfinite(gg).all() and gg.abs().sum() > 0
+
+
+def test_mean_pooling_is_the_masked_token_mean() -> None:
+    model = HFBackbone(HFConfig(model=tiny_encoder_dir(), max_length=32, pooling="mean")).build(CLS, 0)
+    feats = model.featurize(cls_examples(3))
+    h = model.encoder(input_ids=feats.x, attention_mask=feats.extra[0]).last_hidden_state
+    w = feats.extra[0].unsqueeze(-1).float()
+    assert torch.allclose(model.trunk(model.params(), feats)[:, 0], (h * w).sum(1) / w.sum(1), atol=1e-5)
