@@ -142,3 +142,19 @@ def test_method_looks_are_fixed_distinct_and_deterministic() -> None:
     assert style.look("my-plugin") == style.look("my-plugin")
     assert style.method_order(["logreg", "maml", "majority", "finetune"]) == [
         "maml", "finetune", "logreg", "majority"]
+
+
+def test_render_survives_store_edge_cases(tmp_path: Path) -> None:
+    """No language metadata, a cell that failed before any K, object-typed distances."""
+    from bench.report.render import Options
+
+    r = load_fixture()
+    cells = pd.concat([r.cells, pd.DataFrame([{
+        "run_id": "x", "task": "synth-cls", "kind": "classification", "method": "reptile",
+        "seed": 0, "lang": None, "shots": None, "budget": 8000, "status": "failed",
+        "reason": "source training raised RuntimeError", "attempts": 3}])], ignore_index=True)
+    paths = render(dataclasses.replace(r, cells=cells, languages=r.languages.iloc[:0]),
+                   tmp_path, Options(boot=50))
+    absent = (tmp_path / "tables" / "absent.md").read_text(encoding="utf-8")
+    assert "| reptile | synth-cls | any | failed | source training raised RuntimeError |" in absent
+    assert any(p.name == "gain-vs-distance.png" for p in paths)  # by script ("?") instead

@@ -76,7 +76,8 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
                            seed=seed) if has_ft else pd.DataFrame())
     rankings = {k: r for k in ks
                 if (r := stats.rank_datasets(rows, shots=k, budget=budget, alpha=alpha))}
-    langs = results.languages
+    langs = results.languages.copy()
+    langs["distance"] = pd.to_numeric(langs["distance"], errors="coerce")
 
     notes: list[str] = []
     main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)

@@ -34,6 +34,8 @@ class Table:
 
 def shot_label(k: int) -> str:
     """Column label of a K value (-1 means every available example)."""
+    if pd.isna(k):
+        return "K=any"  # a cell that failed before any K (e.g. in source training)
     return "K=all" if int(k) < 0 else f"K={int(k)}"
 
 
@@ -53,7 +55,8 @@ def _fmt(mean: float, half: float) -> str:
 
 def _na_keys(cells: pd.DataFrame, budget: int) -> set[tuple]:
     na = cells[(cells["status"] == "n/a") & (cells["budget"] == budget)]
-    return {(t, m, int(k)) for t, m, k in zip(na["task"], na["method"], na["shots"])}
+    return {(t, m, int(k)) for t, m, k in zip(na["task"], na["method"], na["shots"])
+            if pd.notna(k)}
 
 
 def significance_legend(alpha: float) -> str:
@@ -94,9 +97,9 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
                     drow[col] = "n/a" if key in na else "—"
             disp.append(drow)
             bold.append(brow)
+    best_ref = stats.best_transfer(rows[rows["budget"] == budget])
     for task in tasks:
-        ref = c.reset_index()
-        ref = ref[ref["task"] == task].drop_duplicates("shots").set_index("shots")["reference"]
+        ref = best_ref[best_ref["task"] == task].set_index("shots")["reference"]
         refs.append(f"{task}: " + ", ".join(f"{shot_label(k)} {ref[k]}" for k in ks
                                             if k in ref.index))
     display = pd.DataFrame(disp)
@@ -248,13 +251,15 @@ def na_table(cells: pd.DataFrame) -> Table:
     """Every absent (method, task, K) with its status and reason."""
     bad = cells[cells["status"] != "done"].copy()
     bad["reason"] = bad["reason"].fillna("").astype(str)
+    bad["shots"] = pd.to_numeric(bad["shots"], errors="coerce").fillna(-999).astype(int)
     g = bad.groupby(["method", "task", "shots", "status", "reason"], sort=True)
     data = g.agg(cells=("lang", "size"), languages=("lang", lambda x: ",".join(sorted(
         {str(v) for v in x if pd.notna(v)}))), budgets=("budget", lambda x: ",".join(
             str(int(v)) for v in sorted(set(x))))).reset_index()
     display = pd.DataFrame({
         "method": data["method"], "task": data["task"],
-        "K": data["shots"].map(lambda k: shot_label(k)[2:]), "status": data["status"],
+        "K": data["shots"].map(lambda k: "any" if k == -999 else shot_label(k)[2:]),
+        "status": data["status"],
         "reason": data["reason"].replace("", "(no reason recorded)"),
         "cells": data["cells"].astype(str), "languages": data["languages"],
         "budgets": data["budgets"]})
