@@ -9,6 +9,7 @@ import torch
 
 from bench.backbones.base import UnitModel
 from bench.backbones.hf import HFBackbone, HFConfig
+from bench.errors import XlbenchError
 from bench.types import Answer, Example, Query, TaskInfo
 from hfmodels import one_thread, sentences, tiny_encoder_dir
 
@@ -199,6 +200,8 @@ def test_gradient_checkpointing_gives_same_values_and_second_order_grads() -> No
         return torch.autograd.grad(gw.pow(2).sum(), [p["encoder.encoder.layer.0.output.dense.weight"]])[0]
 
     assert torch.allclose(g(plain), g(ckpt), atol=1e-6)
+    with pytest.raises(XlbenchError, match="gradient_checkpointing: false"):
+        torch.func.grad(lambda p: ckpt.loss(ckpt.logits(p, feats), tg, feats))(ckpt.params())
 
 
 def test_bf16_autocast_path_runs_second_order_and_stays_close() -> None:

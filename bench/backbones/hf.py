@@ -62,7 +62,7 @@ class HFConfig:
     pooling: Literal["cls", "mean"] = "cls"  # classification: sequence -> one unit
     freeze_embeddings: bool = False  # True: embedding tables learn in no inner loop
     dropout: bool = False  # keep the checkpoint's dropout (False: deterministic trunk)
-    gradient_checkpointing: bool = False  # recompute activations (non-reentrant: 2nd order ok)
+    gradient_checkpointing: bool = False  # recompute activations; plain autograd only (not torch.func: MAML/Reptile)
     attention: Literal["eager", "sdpa"] = "eager"  # eager supports double backward everywhere
     device: str = "auto"  # "auto" (cuda if available, else cpu), "cpu", "cuda", "cuda:1", ...
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"  # autocast; auto: bf16 on CUDA only
@@ -186,6 +186,12 @@ class HFBackbone:
         """A fresh model for ``info``: pretrained weights + heads from ``seed``, on the device."""
         pre = self.validate()
         module, tokenizer = self._load(bool(pre.generative))
+        limit = int(getattr(tokenizer, "model_max_length", 0) or 0)
+        if 0 < limit < 1_000_000 and self.config.max_length > limit:
+            raise XlbenchError(
+                f"hf: max_length {self.config.max_length} exceeds {self.config.model}'s limit of {limit} "
+                f"tokens; set max_length <= {limit} (QA contexts are windowed with stride anyway)"
+            )
         module = copy.deepcopy(module)
         device = resolve_device(self.config.device)
         head_seed = derive_seed("hf-heads", info.name, info.kind, seed)
@@ -304,18 +310,30 @@ def autocast(device: "torch.device", dtype: str) -> contextlib.AbstractContextMa
 
 
 @contextlib.contextmanager
-def oom_guard(model: str, device: "torch.device", shape: tuple[int, ...]) -> Iterator[None]:
-    """Turn an accelerator out-of-memory error into :class:`DeviceOOM` with what to try."""
+def oom_guard(model: str, device: "torch.device", shape: tuple[int, ...], checkpointing: bool = False) -> Iterator[None]:
+    """Turn an accelerator out-of-memory error into :class:`DeviceOOM` with what to try.
+
+    Also explains the one known incompatibility: activation checkpointing calls
+    ``requires_grad_`` inside the forward, which torch.func transforms forbid.
+    """
     import torch
 
     try:
         yield
-    except torch.OutOfMemoryError as e:
+    except RuntimeError as e:
+        if not isinstance(e, torch.OutOfMemoryError):
+            if checkpointing and "functorch transform" in str(e):
+                raise XlbenchError(
+                    f"hf: {model} with gradient_checkpointing cannot run inside torch.func transforms "
+                    "(the inner loops of maml/reptile); set gradient_checkpointing: false for those "
+                    "methods (finetune, logreg and protonet use plain autograd and support it)"
+                ) from e
+            raise
         if device.type == "cuda":
             torch.cuda.empty_cache()
         raise DeviceOOM(
             f"hf: {model} ran out of memory on {device} for inputs of shape {tuple(shape)}. "
-            "Try a smaller max_length, fewer queries per batch, gradient_checkpointing: true, "
-            "or dtype: bfloat16; the cell is recorded as 'oom'."
+            "Try a smaller max_length, smaller meta_batch/batch_size, dtype: bfloat16, or "
+            "gradient_checkpointing: true (finetune/logreg/protonet); the cell is recorded as 'oom'."
         ) from e
 

@@ -162,7 +162,7 @@ class EncoderUnits(UnitModel):
         kwargs: dict[str, Any] = {"input_ids": ids, "attention_mask": additive_mask(attn)}
         if self._token_types:
             kwargs["token_type_ids"] = types
-        with oom_guard(self.config.model, self.device, tuple(ids.shape)), autocast(self.device, self.config.dtype):
+        with oom_guard(self.config.model, self.device, tuple(ids.shape), self.config.gradient_checkpointing), autocast(self.device, self.config.dtype):
             out = torch.func.functional_call(self.encoder, enc_params, args=(), kwargs=kwargs, tie_weights=True, strict=False)
         h = out.last_hidden_state.float()
         if self.info.kind == "qa":

@@ -115,7 +115,7 @@ class Seq2SeqUnits(UnitModel):
             "decoder_attention_mask": ((1.0 - causal) * -1e30).expand(dec.shape[0], 1, -1, -1),
             "use_cache": False,
         }
-        with oom_guard(self.config.model, self.device, tuple(feats.x.shape)), autocast(self.device, self.config.dtype):
+        with oom_guard(self.config.model, self.device, tuple(feats.x.shape), self.config.gradient_checkpointing), autocast(self.device, self.config.dtype):
             out = torch.func.functional_call(self.s2s, self._split(params), args=(), kwargs=kwargs, tie_weights=True, strict=False)
         return out.logits.float()
 
@@ -147,7 +147,7 @@ class Seq2SeqUnits(UnitModel):
             "num_beams": self.config.num_beams,
             "do_sample": False,
         }
-        with torch.no_grad(), oom_guard(self.config.model, self.device, tuple(feats.x.shape)), autocast(self.device, self.config.dtype):
+        with torch.no_grad(), oom_guard(self.config.model, self.device, tuple(feats.x.shape), self.config.gradient_checkpointing), autocast(self.device, self.config.dtype):
             out = torch.func.functional_call(gen, gp, args=(), kwargs=kwargs, tie_weights=True, strict=False)
         return [Prediction(text=t.strip()) for t in self.tokenizer.batch_decode(out.tolist(), skip_special_tokens=True)]
 
