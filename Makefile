@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: bench test report setup clean browser
+.PHONY: bench test report setup clean system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,6 +23,13 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Optional system packages (Debian, as root): Chromium for the report's browser test.
+# Without it that test is skipped with the reason. The Slurm test installs its own node.
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	else echo "system-deps: needs root and apt-get; skipping (the browser test will be skipped)"; fi
 
 clean:
 	rm -rf $(VENV) results/default
