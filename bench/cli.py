@@ -1,4 +1,4 @@
-"""``xlbench``: run | report | results | list (and the commands other modules add).
+"""``xlbench``: run | report | results | list | check | new-method.
 
 Every user error (unknown name, bad suite, bad data) becomes one clear message on stderr and
 exit status 2, before any training starts. Exit 1 means some cells failed; 130 means the
@@ -142,6 +142,47 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from bench import registry
+    from bench.checks import CHECK_TASKS, TASK_CHECKS, CLASS_CHECKS, passed, run_checks
+    from bench.errors import UnknownNameError
+
+    cls = registry.resolve("method", args.name)
+    only = args.only or None
+    bad = sorted(set(only or ()) - set(TASK_CHECKS) - set(CLASS_CHECKS))
+    if bad:
+        raise UnknownNameError(f"unknown check(s) {bad}; valid: {', '.join([*CLASS_CHECKS, *TASK_CHECKS])}")
+    config = None
+    if args.config:
+        from bench.suite import _config, instantiate
+
+        raw = {k: _yaml_value(v) for k, _, v in (item.partition("=") for item in args.config)}
+        config = instantiate(cls, _config(cls.Config, raw, f"--config for {args.name!r}"))
+    tasks = CHECK_TASKS if "all" in (args.task or ["all"]) else tuple(args.task)
+    print(f"checking {args.name} ({cls.__module__}:{cls.__qualname__}) on {', '.join(tasks)}", flush=True)
+    results = run_checks(cls, tasks, config=config, only=only)
+    for r in results:
+        print(r.line(), flush=True)
+    counts = {s: sum(r.status == s for r in results) for s in ("PASS", "FAIL", "SKIP")}
+    print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
+    return 0 if passed(results) else 1
+
+
+def _yaml_value(text: str) -> object:
+    import yaml
+
+    return yaml.safe_load(text) if text else text
+
+
+def cmd_new_method(args: argparse.Namespace) -> int:
+    from bench.scaffold import write_skeleton
+
+    folder = write_skeleton(args.name, Path(args.dir))
+    print(f"wrote {folder}/ — next:\n  pip install -e {folder}\n  xlbench check {args.name}\n"
+          f"  then name {args.name!r} under methods: in a suite and `xlbench run --suite <it>.yaml`")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlbench",
@@ -187,6 +228,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list built-in and installed tasks, methods, backbones and suites")
     p.add_argument("what", nargs="?", default="all", choices=("all", "tasks", "methods", "backbones", "suites"))
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="run the method contract checks on tiny synthetic tasks (seconds, offline)",
+                       description="Check that a method keeps the contract: Config, kinds, cheap construction, "
+                                   "budget, weights, predictions, episode isolation, determinism, no target access. "
+                                   "Exit 0: all pass; 1: a check failed; 2: bad input.")
+    p.add_argument("name", help="method: built-in name, plugin name or module:Class")
+    p.add_argument("--task", action="append", choices=("synth-topic", "synth-qa", "synth-summ", "all"),
+                   help="check on these tiny tasks (repeatable; default: all)")
+    p.add_argument("--config", action="append", metavar="KEY=VALUE", help="a Config field override (repeatable)")
+    p.add_argument("--only", action="append", metavar="CHECK", help="run only these checks (repeatable)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("new-method", help="write a ready-to-edit method plugin package",
+                       description="Write xlbench-NAME/: pyproject.toml with an xlbench.methods entry point, "
+                                   "a working method with a documented frozen Config, and a test calling the checks.")
+    p.add_argument("name", help="the method's registry name (a Python identifier, e.g. mymethod)")
+    p.add_argument("--dir", default=".", help="where to create the folder (default: current folder)")
+    p.set_defaults(func=cmd_new_method)
     return parser
 
 
