@@ -128,6 +128,7 @@ class FineTune(Method):
     Config: ClassVar[type] = FineTuneConfig
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = True
+    supports_generative: ClassVar[bool] = True  # the loss and predict go through the model
 
     def __init__(self, config: FineTuneConfig, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)

@@ -55,26 +55,12 @@ class LogRegConfig(SourceTraining):
     max_iter: int = 100  # most L-BFGS iterations per head (further capped by the adapt budget)
 
 
-class _ConfigAwareNA:
-    """``not_applicable`` that, called on an instance, also checks the instance's config."""
-
-    def __get__(self, obj: Any, owner: type) -> Any:
-        def not_applicable(info: TaskInfo, shots: int) -> str | None:
-            reason = Method.not_applicable.__func__(owner, info, shots)  # type: ignore[attr-defined]
-            if reason is None and obj is not None:
-                reason = obj._config_reason(info)
-            return reason
-
-        return not_applicable
-
-
 class LogReg(Method):
     """Per-episode logistic regression on frozen encoder (or TF-IDF) unit features."""
 
     Config: ClassVar[type] = LogRegConfig
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False
-    not_applicable = _ConfigAwareNA()  # type: ignore[assignment]
 
     def __init__(self, config: LogRegConfig, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
@@ -82,7 +68,7 @@ class LogReg(Method):
         self._key = ""
         self._cache = FeatureCache()
 
-    def _config_reason(self, info: TaskInfo) -> str | None:
+    def config_not_applicable(self, info: TaskInfo) -> str | None:
         if self.config.features == "tfidf" and info.kind != "classification":
             return f"LogReg(features='tfidf') supports classification only, not {info.kind}; use features='encoder'"
         if self.config.features not in ("encoder", "tfidf"):
@@ -90,7 +76,7 @@ class LogReg(Method):
         return None
 
     def _check(self) -> None:
-        reason = self._config_reason(self.info)
+        reason = self.config_not_applicable(self.info)
         if reason is not None:
             raise XlbenchError(reason)
 

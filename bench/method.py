@@ -28,12 +28,15 @@ class Method(ABC):
 
     Subclasses declare ``Config`` (a frozen dataclass, every field defaulted and commented)
     and ``kinds`` (the task kinds they support; other pairs are recorded as n/a).
-    ``zero_shot`` says whether K = 0 (no support set) is meaningful for the method.
+    ``zero_shot`` says whether K = 0 (no support set) is meaningful for the method, and
+    ``supports_generative`` whether it works on a seq2seq backbone, whose "units" are
+    generated tokens (only gradient-based methods do; others are recorded n/a there).
     """
 
     Config: ClassVar[type]
     kinds: ClassVar[frozenset[TaskKind]]
     zero_shot: ClassVar[bool] = True
+    supports_generative: ClassVar[bool] = False  # runs on seq2seq (abstractive) backbones
 
     def __init__(
         self,
@@ -49,13 +52,23 @@ class Method(ABC):
         self.rng = rng
 
     @classmethod
-    def not_applicable(cls, info: TaskInfo, shots: int) -> str | None:
-        """Why this method cannot run (task, shots), or None if it can."""
+    def not_applicable(cls, info: TaskInfo, shots: int, generative: bool = False) -> str | None:
+        """Why this method cannot run (task, shots, backbone), or None if it can."""
+        if generative and not cls.supports_generative:
+            return f"{cls.__name__} needs unit features; a seq2seq (generative) backbone has none"
         if info.kind not in cls.kinds:
             return f"{cls.__name__} does not support {info.kind} tasks"
         if shots == 0 and not cls.zero_shot:
             return f"{cls.__name__} needs a support set (K = 0 is undefined)"
         return None
+
+    def config_not_applicable(self, info: TaskInfo) -> str | None:
+        """Why this *configured* instance cannot run the task (e.g. a TF-IDF variant on QA)."""
+        return None
+
+    def why_not(self, info: TaskInfo, shots: int, generative: bool = False) -> str | None:
+        """The reason a cell is n/a for this instance, or None: what the runner records."""
+        return self.not_applicable(info, shots, generative) or self.config_not_applicable(info)
 
     @abstractmethod
     def train(self, source: SourceData, meter: "Meter") -> None:

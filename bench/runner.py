@@ -202,8 +202,9 @@ def compute_group(
         info,
         generator("method", spec.label, mspec.label, source_key.seed),
     )
+    generative = bool(getattr(backbone, "is_generative", lambda: False)())
     records: list[dict] = []
-    needed = [c for c in cells if method.not_applicable(info, c.shots) is None]
+    needed = [c for c in cells if method.why_not(info, c.shots, generative) is None]
     source_outcome: dict[str, Any] | None = None  # set when source training did not succeed
     if needed:
         try:
@@ -214,7 +215,7 @@ def compute_group(
         start = time.perf_counter()
         if on_start:
             on_start(cell)
-        reason = method.not_applicable(info, cell.shots)
+        reason = method.why_not(info, cell.shots, generative)
         rec: dict[str, Any] = {"type": "cell", "run_id": run_dir.name, "suite": suite.name,
                                "key": dataclasses.asdict(cell), "kind": info.kind,
                                "attempts": store.begin_attempt(run_dir, cell.id())}

@@ -80,7 +80,7 @@ def test_tfidf_ignores_source_and_fits_support() -> None:
 def test_tfidf_is_not_applicable_beyond_classification() -> None:
     qa = TaskInfo("q", "qa")
     assert LogReg.not_applicable(qa, 4) is None  # the class alone cannot see the config
-    assert "classification only" in method(LogRegConfig(features="tfidf"), info=qa).not_applicable(qa, 4)
+    assert "classification only" in method(LogRegConfig(features="tfidf"), info=qa).why_not(qa, 4)
     assert "support" in LogReg.not_applicable(INFO, 0)
     with pytest.raises(XlbenchError, match="classification only"):
         method(LogRegConfig(features="tfidf"), info=qa).train(SourceData(qa, {}), Meter("source", 1))
