@@ -14,11 +14,16 @@ Implementation (torch.func, no learn2learn/higher):
 * the inner loop is a pure function over the adapted-params dict: ``torch.func.grad`` of
   ``model.loss(model.logits(params, feats))``; second-order MAML keeps the inner gradients
   in the graph, FOMAML detaches them;
-* the tasks run batched with ``torch.func.vmap`` (``vectorize=True``, the default: measured
-  faster than the serial loop on the tiny and the n-gram backbones; ``vectorize=False`` runs
-  the same function task by task and gives identical numbers);
+* the tasks run batched with ``torch.func.vmap`` (``vectorize=True``, the default;
+  ``vectorize=False`` runs the same function task by task and gives the same numbers).
+  Measured on the default ngram backbone, 1 CPU thread, 16 tasks of 5-way 5-shot with 15
+  queries per class, 5 inner steps, one meta-step (featurize + inner loops + backward):
+  second order — vmap 0.44 s, serial 1.2 s, a learn2learn-style per-task clone +
+  ``autograd.grad(create_graph=True)`` loop 3.6 s; first order — 0.55 s / 0.69 s / 2.0 s.
+  The first second-order vmapped call of a process pays a one-off ~5 s warm-up;
 * the outer loss backpropagates (ordinary autograd, one backward) into *all* parameters,
-  including the n-gram embedding table through the features.
+  including the n-gram embedding table through the features (sparse gradients and
+  ``SparseAdam`` when the backbone lists it in ``sparse_params``; Adam for the rest).
 
 Second-order gradients through ``nn.EmbeddingBag`` are impossible in PyTorch (it has no
 double backward), so the inner loop adapts the layers above the pooled n-gram features
@@ -59,13 +64,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class MAMLConfig:
-    inner_lr: float = 0.1  # SGD step size of the inner loop (and of test-time adaptation)
-    inner_steps: int = 3  # inner-loop SGD steps per task during meta-training
-    meta_lr: float = 1e-3  # Adam learning rate of the outer (meta) update
-    meta_batch: int = 4  # tasks (source-language episodes) per meta-step
-    shots: int = 5  # support examples per task (per class for classification)
-    queries: int = 10  # query examples per task (per class for classification)
-    adapt_steps: int = 10  # test-time SGD steps on the support set (K > 0)
+    """Defaults: small episodes and meta-batches, so a 12k-example source budget buys ~140
+    meta-steps; picked on synth-topic (ngram), where they match fine-tuning at K = 0 and 5."""
+
+    inner_lr: float = 0.5  # SGD step size of the inner loop (and of test-time adaptation)
+    inner_steps: int = 2  # inner-loop SGD steps per task during meta-training
+    meta_lr: float = 3e-3  # Adam learning rate of the outer (meta) update
+    meta_batch: int = 2  # tasks (source-language episodes) per meta-step
+    shots: int = 2  # support examples per task (per class for classification)
+    queries: int = 3  # query examples per task (per class for classification)
+    adapt_steps: int = 3  # test-time SGD steps on the support set (K > 0)
     first_order: bool = False  # True = FOMAML: drop the second-order terms
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
 
@@ -184,11 +192,7 @@ class MAML(Method):
                 model, model.params(), batch, lr=c.inner_lr, steps=c.inner_steps,
                 first_order=c.first_order, vectorize=c.vectorize,
             ).mean()
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"{type(self).__name__} meta-loss is {loss.item()} after {meter.steps} "
-                    f"meta-steps; lower inner_lr ({c.inner_lr}) or meta_lr ({c.meta_lr})"
-                )
+            meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged')
             for opt in opts:
                 opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -11,7 +11,9 @@ to the two prototypes). A class absent from the support set gets logit :data:`AB
 
 Training is episodic on source languages (:mod:`baselines.sampling`: support and query from
 one language; ``meta_batch`` episodes per Adam step, featurised and encoded in one pass;
-the loss is averaged over the episodes). The model's heads are never used.
+the loss is averaged over the episodes). The model's heads are never used. One step of 16
+5-way 5-shot episodes with 15 queries per class on the default ngram backbone (1 thread):
+0.44 s batched vs 4.9 s episode by episode.
 
 Budget: source training spends ``|support| + |query|`` example passes per episode (one
 ``meter.step`` per optimizer step, before it; the meta-batch shrinks to what fits, so the
@@ -40,10 +42,12 @@ ABSENT = -1e4  # logit of a class without support units (finite: no NaN in softm
 
 @dataclass(frozen=True)
 class ProtoNetConfig:
-    lr: float = 1e-3  # Adam learning rate of episodic training (all parameters)
-    meta_batch: int = 4  # episodes (source languages) per optimizer step
-    shots: int = 5  # support examples per episode (per class for classification)
-    queries: int = 10  # query examples per episode (per class for classification)
+    """Defaults picked on synth-topic (ngram), 12k source examples (~200 steps)."""
+
+    lr: float = 3e-3  # Adam learning rate of episodic training (all parameters)
+    meta_batch: int = 2  # episodes (source languages) per optimizer step
+    shots: int = 2  # support examples per episode (per class for classification)
+    queries: int = 3  # query examples per episode (per class for classification)
 
 
 def classes_per_head(model: "UnitModel") -> list[int]:
@@ -141,10 +145,7 @@ class ProtoNet(Method):
             fpe = fpe or example_flops(model, episodes[0][1])
             meter.step(tasks * cost, flops=fpe * tasks * cost)
             loss = self.episode_loss(model, episodes)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"ProtoNet loss is {loss.item()} after {meter.steps} steps; lower lr ({c.lr})"
-                )
+            meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged')
             for opt in opts:
                 opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -9,8 +9,9 @@ the adapted weights: ``θ ← θ + ε · mean_tasks(θ̃_task − θ)`` (the bat
 Implementation (torch.func): the ``meta_batch × inner_steps × batch`` examples of a meta-step
 are featurised in one ``model.featurize`` call; the inner loop is a pure function over the
 adapted-params dict (``torch.func.grad``), and the tasks run batched with
-``torch.func.vmap`` (``vectorize=True``; measured faster than the serial loop, which gives
-the same numbers).
+``torch.func.vmap`` (``vectorize=True``; the serial loop gives the same numbers). Measured on
+the default ngram backbone (1 thread; 16 tasks × 5 steps × 20 examples): vmap 0.47 s per
+meta-step, serial 1.1 s, a per-task clone + SGD loop over all parameters 11 s.
 
 The n-gram embedding table: the features are computed once per task at the initial
 embedding, so inside the inner loop only ``model.adapted_names()`` move, exactly like
@@ -47,14 +48,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class ReptileConfig:
-    inner_lr: float = 0.1  # inner-loop step size (and test-time adaptation step size)
+    """Defaults: Adam in the inner loop as in the paper (plain SGD barely moves the small,
+    mean-pooled n-gram features); picked on synth-topic (ngram), 12k source examples."""
+
+    inner_lr: float = 1e-2  # inner-loop step size (and test-time adaptation step size)
     inner_steps: int = 5  # inner-loop steps per task (k in the paper)
     batch: int = 10  # examples per inner step, all from the task's language
-    inner_optimizer: Literal["sgd", "adam"] = "sgd"  # inner loop (and test-time) optimizer
-    embed_lr: float | None = None  # SGD step size of the embedding's inner trajectory (None: inner_lr)
+    inner_optimizer: Literal["sgd", "adam"] = "adam"  # inner loop (and test-time) optimizer
+    embed_lr: float | None = 1.0  # SGD step size of the embedding's inner trajectory (None: inner_lr)
     epsilon: float = 1.0  # meta step size ε (outer interpolation toward the adapted weights)
     anneal: bool = True  # anneal ε linearly to 0 over the source budget (as in the paper)
-    meta_batch: int = 4  # tasks (languages) per meta-step
+    meta_batch: int = 2  # tasks (languages) per meta-step
     adapt_steps: int = 10  # test-time steps on the support set (K > 0)
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
 
@@ -71,13 +75,14 @@ def reptile_deltas(
     lr: float,
     optimizer: Literal["sgd", "adam"] = "sgd",
     vectorize: bool = True,
-) -> tuple["Params", "torch.Tensor", tuple["torch.Tensor", ...]]:
+) -> tuple["Params", "torch.Tensor", tuple["torch.Tensor", ...], "torch.Tensor"]:
     """Per-task inner loops on ``batch.support`` split into ``steps`` equal mini-batches.
 
-    Returns ``(deltas, gx, gextra)``: ``deltas[name]`` is ``[T, ...]`` adapted − initial for
-    each adapted parameter; ``gx`` / ``gextra`` are the summed per-step loss gradients with
-    respect to the (initial) support features ``x`` / ``extra`` — what the embedding's
-    trajectory is made of. A pure function: nothing is modified.
+    Returns ``(deltas, gx, gextra, losses)``: ``deltas[name]`` is ``[T, ...]`` adapted −
+    initial for each adapted parameter; ``gx`` / ``gextra`` are the summed per-step loss
+    gradients with respect to the (initial) support features ``x`` / ``extra`` — what the
+    embedding's trajectory is made of; ``losses`` ``[T]`` the mean inner-step loss per
+    task. A pure function: nothing is modified.
     """
     import torch
 
@@ -95,17 +100,18 @@ def reptile_deltas(
     def step_loss(fast: "Params", x: "torch.Tensor", extra: tuple, mask, targets) -> "torch.Tensor":
         return batch_loss(model, {**fixed, **fast}, Feats(x, mask, extra), targets)
 
-    grad_fn = torch.func.grad(step_loss, argnums=(0, 1, 2))
+    grad_fn = torch.func.grad_and_value(step_loss, argnums=(0, 1, 2))
 
     def task_fn(data: tuple) -> tuple:
         x, mask, extra, targets = data
         fast = dict(init)
         m = {n: torch.zeros_like(v) for n, v in init.items()}
         v2 = {n: torch.zeros_like(v) for n, v in init.items()}
-        gxs, ges = [], []
+        gxs, ges, losses = [], [], []
         for i in range(steps):
             sl = slice(i * size, (i + 1) * size)
-            g, gx, ge = grad_fn(fast, x[sl], tuple(e[sl] for e in extra), mask[sl], [t[sl] for t in targets])
+            (g, gx, ge), loss = grad_fn(fast, x[sl], tuple(e[sl] for e in extra), mask[sl], [t[sl] for t in targets])
+            losses.append(loss)
             gxs.append(gx)
             ges.append(ge)
             if optimizer == "sgd":
@@ -118,7 +124,7 @@ def reptile_deltas(
             fast = {n: fast[n] - lr * (m[n] / c1) / ((v2[n] / c2).sqrt() + _EPS) for n in names}
         delta = {n: fast[n] - init[n] for n in names}
         gextra = tuple(torch.cat([ge[j] for ge in ges]) for j in range(len(extra)))
-        return delta, torch.cat(gxs), gextra
+        return delta, torch.cat(gxs), gextra, torch.stack(losses).mean()
 
     s = batch.support
     data = (s.x.detach(), s.mask, tuple(e.detach() for e in s.extra), list(batch.support_t))
@@ -170,10 +176,11 @@ class Reptile(MAML):
             fpe = fpe or example_flops(model, episodes[0][0])
             meter.step(tasks * per_task, flops=fpe * tasks * per_task)
             batch = stack_tasks(model, episodes, sparse_grad=sparse)
-            deltas, gx, gextra = reptile_deltas(
+            deltas, gx, gextra, losses = reptile_deltas(
                 model, model.params(), batch, steps=c.inner_steps, lr=c.inner_lr,
                 optimizer=c.inner_optimizer, vectorize=c.vectorize,
             )
+            meter.check_loss(losses.detach().mean())  # NaN/inf: raises Diverged
             eps = c.epsilon * (max(0.0, 1.0 - step / total_steps) if c.anneal else 1.0)
             # the embedding: backpropagate the mean (over tasks) summed feature gradients
             outs = [(t, g) for t, g in zip((batch.support.x, *batch.support.extra), (gx, *gextra)) if t.requires_grad]
@@ -187,10 +194,6 @@ class Reptile(MAML):
                     elif p.grad is not None:
                         p.add_(p.grad, alpha=-eps * embed_lr)
             model.zero_grad(set_to_none=True)
-            if not all(torch.isfinite(p).all() for p in model.parameters()):
-                raise FloatingPointError(
-                    f"Reptile diverged after {step + 1} meta-steps; lower inner_lr ({c.inner_lr})"
-                )
             step += 1
         self.model = model
 

@@ -180,3 +180,11 @@ def test_predict_before_train_is_a_clear_error():
     method, _ = _method("classification")
     with pytest.raises(RuntimeError, match="before train"):
         method.predict(tiny_episode("classification", 1)[0], Meter("adapt", 10))
+
+
+def test_divergence_is_reported_not_hidden():
+    from bench.budget import Diverged
+
+    method, source = _method("classification", inner_lr=1e30, meta_lr=1e30)
+    with pytest.raises(Diverged):
+        method.train(source, Meter("source", 2000))

@@ -38,7 +38,7 @@ def test_inner_loop_equals_plain_sgd_with_frozen_features(kind):
     = −lr × Σ_k ∂L_k/∂E at the initial embedding (features held, as documented)."""
     model, eps = _stacked(kind, tasks=2, per_task=6)
     batch = stack_tasks(model, eps)
-    deltas, gx, gextra = reptile_deltas(model, model.params(), batch, steps=3, lr=0.2)
+    deltas, gx, gextra, _ = reptile_deltas(model, model.params(), batch, steps=3, lr=0.2)
     names = list(model.adapted_names())
     for t, (items, _) in enumerate(eps):
         ref = TinyModel(model.info, seed=0)
@@ -85,7 +85,10 @@ def test_one_task_epsilon_one_equals_sgd_step(kind):
     """ε = 1, one task, one inner step: a meta-step is one plain SGD step on all parameters."""
     full = tiny_source(kind, n=8)
     source = SourceData(full.info, {"aa": full.train["aa"]})
-    cfg = ReptileConfig(inner_lr=0.3, inner_steps=1, batch=8, epsilon=1.0, anneal=False, meta_batch=1)
+    cfg = ReptileConfig(
+        inner_lr=0.3, inner_steps=1, batch=8, epsilon=1.0, anneal=False, meta_batch=1,
+        inner_optimizer="sgd", embed_lr=None,
+    )
     method = Reptile(cfg, lambda: TinyModel(source.info, seed=0), source.info, np.random.default_rng(0))
     method.train(source, Meter("source", 8))
     ref = TinyModel(source.info, seed=0)
@@ -100,7 +103,8 @@ def test_one_task_epsilon_one_equals_sgd_step(kind):
 
 def _method(kind, **cfg):
     source = tiny_source(kind)
-    config = ReptileConfig(**{"inner_steps": 3, "batch": 4, "meta_batch": 3, **cfg})
+    base = {"inner_steps": 3, "batch": 4, "meta_batch": 3, "inner_optimizer": "sgd", "embed_lr": None}
+    config = ReptileConfig(**{**base, **cfg})
     return Reptile(config, lambda: TinyModel(source.info, seed=0), source.info, np.random.default_rng(0)), source
 
 
@@ -137,3 +141,11 @@ def test_predict_deterministic_and_pure(kind, shots):
     assert method.predict(ep_a, meter) == a1 and len(a1) == len(ep_a.query)
     for k, v in method.state().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_divergence_is_reported_not_hidden():
+    from bench.budget import Diverged
+
+    method, source = _method("classification", inner_lr=1e30)
+    with pytest.raises(Diverged):
+        method.train(source, Meter("source", 2000))
