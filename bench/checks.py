@@ -313,10 +313,24 @@ def _run(method_cls: type, tasks: Sequence[str], config: object | None,
         if harness.info.kind not in kinds:
             out.append(CheckResult("all", task, "SKIP", f"{method_cls.__name__} does not declare {harness.info.kind!r}"))
             continue
+        reason = _not_applicable(harness)
+        if reason:
+            out.append(CheckResult("all", task, "SKIP", f"not applicable: {reason}"))
+            continue
         for name, fn in TASK_CHECKS.items():
             if only is None or name in only:
                 out.append(CheckResult(name, task, *_guarded(lambda: fn(harness))))
     return out
+
+
+def _not_applicable(h: Harness) -> str | None:
+    """The instance's own n/a verdict (a config may rule a kind out, e.g. TF-IDF for QA)."""
+    try:
+        method = h.fresh().method
+        why_not = getattr(method, "why_not", None) or method.not_applicable
+        return why_not(h.info, h.settings.shots)
+    except Exception:
+        return None  # a broken constructor is reported by the construction check
 
 
 def _guarded(fn: Callable[[], tuple[Status, str]]) -> tuple[Status, str]:
