@@ -148,6 +148,7 @@ class MAML(Method):
     Config: ClassVar[type] = MAMLConfig
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"classification", "qa", "summarization"})
     zero_shot: ClassVar[bool] = True
+    supports_generative: ClassVar[bool] = True  # inner loops go through model.loss / model.predict
 
     def __init__(self, config, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
