@@ -1,0 +1,62 @@
+"""bench.scaffold / `xlbench new-method`: valid names, never overwrite, a skeleton that works."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tomllib
+
+import pytest
+
+from bench.checks import failures, passed, run_checks
+from bench.cli import main
+from bench.errors import XlbenchError
+from bench.scaffold import check_name, class_name, suggest_name, write_skeleton
+
+
+def test_names_are_validated_with_a_suggestion():
+    for bad, fix in (("My-Method", "my_method"), ("2shot", "m_2shot"), ("class", "class_"), ("a b", "a_b")):
+        with pytest.raises(XlbenchError, match=f"Try '{fix}'"):
+            check_name(bad)
+        assert suggest_name(bad) == fix
+    with pytest.raises(XlbenchError, match="already taken .*built-in"):
+        check_name("finetune")
+    check_name("nearest_centroid")
+    assert class_name("nearest_centroid") == "NearestCentroid"
+
+
+def test_writes_the_layout_and_refuses_to_overwrite(tmp_path, capsys):
+    assert main(["new-method", "mymethod", "--dir", str(tmp_path)]) == 0
+    root = tmp_path / "xlbench-mymethod"
+    assert {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} == {
+        "pyproject.toml", "README.md", "xlbench_mymethod/__init__.py", "xlbench_mymethod/method.py",
+        "tests/test_mymethod.py"}
+    meta = tomllib.loads((root / "pyproject.toml").read_text())
+    assert meta["project"]["name"] == "xlbench-mymethod"
+    assert meta["project"]["dependencies"] == ["xlbench"]
+    assert meta["project"]["entry-points"]["xlbench.methods"] == {"mymethod": "xlbench_mymethod.method:Mymethod"}
+    before = (root / "xlbench_mymethod/method.py").read_text()
+    (root / "xlbench_mymethod/method.py").write_text(before + "\n# my edits\n")
+    assert main(["new-method", "mymethod", "--dir", str(tmp_path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (root / "xlbench_mymethod/method.py").read_text().endswith("# my edits\n")  # untouched
+    assert main(["new-method", "Bad-Name", "--dir", str(tmp_path)]) == 2
+    assert "Try 'bad_name'" in capsys.readouterr().err
+
+
+def test_generated_method_passes_every_check(tmp_path, monkeypatch):
+    root = write_skeleton("skel_check", tmp_path)
+    monkeypatch.syspath_prepend(str(root))
+    module = importlib.import_module("xlbench_skel_check.method")
+    try:
+        cls = module.SkelCheck
+        config = cls.Config()
+        assert config.adapt_steps > 0 and "adapt_lr" in cls.Config.__dataclass_fields__
+        results = run_checks(cls)  # all three kinds
+        assert passed(results), failures(results)
+        assert sum(r.status == "PASS" for r in results) == 2 + 3 * 8
+        source = (root / "xlbench_skel_check/method.py").read_text()
+        assert "#" in source.split("class SkelCheckConfig")[1].split("class SkelCheck(")[0]  # documented fields
+    finally:
+        for name in [m for m in sys.modules if m.startswith("xlbench_skel_check")]:
+            del sys.modules[name]
