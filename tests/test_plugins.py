@@ -137,3 +137,15 @@ def test_generated_plugin_installs_checks_and_runs_in_a_venv(tmp_path):
     # the main environment does not see the plugin: it was installed into the venv only
     with pytest.raises(XlbenchError, match="unknown method 'plugdemo'"):
         registry.resolve("method", "plugdemo")
+
+
+def test_worked_example_keeps_the_contract(monkeypatch):
+    """examples/nearest_centroid (the README's worked example) passes every check."""
+    from bench.checks import failures, passed, run_checks
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "nearest_centroid"))
+    from xlbench_nearest_centroid.method import NearestCentroid
+
+    results = run_checks(NearestCentroid)
+    assert passed(results), failures(results)
+    assert sum(r.status == "PASS" for r in results) == 2 + 3 * 8
