@@ -54,11 +54,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import prepare
 
     suite = suites.load_suite(args.suite)
-    if args.task:
-        suite = suites.with_tasks(suite, args.task)
-    if args.method:
-        suite = suites.with_methods(suite, args.method)
-    prepared = prepare(suite, Path(args.results_dir), _data_dir(args.data_dir), args.new_run)
+    # Names of the suite only select cells of its run; any other name makes a new suite.
+    only_tasks = args.task or ()
+    if any(t not in {s.label for s in suite.tasks} for t in only_tasks):
+        suite, only_tasks = suites.with_tasks(suite, args.task), ()
+    only_methods = args.method or ()
+    if any(m not in {s.label for s in suite.methods} for m in only_methods):
+        suite, only_methods = suites.with_methods(suite, args.method), ()
+    prepared = prepare(suite, Path(args.results_dir), _data_dir(args.data_dir), args.new_run,
+                       only_tasks, only_methods)
     pending = prepared.pending
     print(f"suite {suite.name}: {len(prepared.cells)} cells, {len(prepared.cells) - len(pending)} already "
           f"finished, {len(pending)} to compute -> {prepared.run_dir}", file=sys.stderr)
@@ -200,9 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train every (task, method) pair of a suite under its matched budget and "
                                    "store every score. Rerunning resumes: finished cells are skipped.")
     common(p)
-    p.add_argument("--task", action="append", metavar="NAME", help="run only these tasks (repeatable)")
+    p.add_argument("--task", action="append", metavar="NAME",
+                   help="compute only these tasks of the suite's run (repeatable); a task the suite "
+                        "does not name runs with the suite's settings as a new run")
     p.add_argument("--method", action="append", metavar="NAME",
-                   help="run only these methods: built-in names, plugin names or module:Class (repeatable)")
+                   help="compute only these methods of the suite's run (repeatable); other names "
+                        "(built-in, plugin or module:Class) replace the suite's methods in a new run")
     p.add_argument("--data-dir", help="folder holding real datasets in their upstream layout (or env XLBENCH_DATA)")
     p.add_argument("--new-run", action="store_true", help="start a new run even if the suite changed")
     p.add_argument("--executor", help="engine: local (default: supervised worker subprocesses), dask, slurm, inline (this process)")

@@ -58,10 +58,23 @@ def build_backbone(spec: TaskSpec) -> Any:
     return cls(instantiate(cls, spec.backbone.config))
 
 
-def prepare(suite: Suite, results_root: Path, data_dir: Path | None, new_run: bool = False) -> Prepared:
-    """Preflight: resolve names, validate data, choose the run folder. Writes nothing."""
+def prepare(
+    suite: Suite,
+    results_root: Path,
+    data_dir: Path | None,
+    new_run: bool = False,
+    only_tasks: Sequence[str] = (),
+    only_methods: Sequence[str] = (),
+) -> Prepared:
+    """Preflight: resolve names, validate data, choose the run folder. Writes nothing.
+
+    ``only_tasks`` / ``only_methods`` (labels of the suite) restrict which cells this
+    invocation computes without changing the run: the rest stay for a later invocation.
+    """
     infos: dict[str, TaskInfo] = {}
     for spec in suite.tasks:
+        if only_tasks and spec.label not in only_tasks:
+            continue
         task = build_task(spec, data_dir)
         task.validate()
         infos[spec.label] = task.info()
@@ -75,7 +88,9 @@ def prepare(suite: Suite, results_root: Path, data_dir: Path | None, new_run: bo
         CellKey(spec.label, m.label, seed, b.source_examples, lang, shots)
         for b in suite.budgets
         for spec in suite.tasks
+        if spec.label in infos
         for m in suite.methods
+        if not only_methods or m.label in only_methods
         for seed in suite.seeds
         for lang in infos[spec.label].target_langs
         for shots in suite.shots

@@ -133,6 +133,17 @@ def test_compatible_allows_other_methods_but_not_other_protocols() -> None:
         compatible([])
 
 
+def test_compatible_allows_a_task_subset_but_not_a_changed_shared_task() -> None:
+    m = load_fixture().manifests[0]
+    tasks = m["suite"]["tasks"]
+    subset = {**m, "run_id": "b", "suite": {**m["suite"], "tasks": tasks[:1]}}
+    compatible([m, subset])
+    changed = [{**tasks[0], "config": {**tasks[0].get("config", {}), "seed": 99}}]
+    bad = {**m, "run_id": "c", "suite": {**m["suite"], "tasks": changed}}
+    with pytest.raises(XlbenchError, match=f"task {tasks[0].get('label', tasks[0]['name'])!r}"):
+        compatible([m, bad])
+
+
 def test_method_looks_are_fixed_distinct_and_deterministic() -> None:
     builtins = ["finetune", "logreg", "logreg-tfidf", "protonet", "maml", "fomaml", "reptile"]
     looks = [style.look(m) for m in builtins]

@@ -68,3 +68,14 @@ def test_changed_suite_is_refused_unless_new_run(tmp_path, capsys):
     assert "changed: episodes" in capsys.readouterr().err
     assert main(["run", "--suite", str(changed), "--results-dir", str(results), "--new-run"]) == 0
     assert len(store.run_dirs(results, "toy")) == 2
+
+
+def test_task_and_method_filters_select_cells_of_the_same_run(tmp_path, capsys):
+    suite = _write(tmp_path, methods=["tests.corefakes:Echo", {"name": "tests.corefakes:Echo", "label": "echo2"}])
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(suite), "--results-dir", str(results), "--method", "echo2"]) == 0
+    (run_dir,) = store.run_dirs(results, "toy")
+    assert set(store.load([run_dir]).cells["method"]) == {"echo2"}
+    assert main(["run", "--suite", str(suite), "--results-dir", str(results)]) == 0
+    assert store.run_dirs(results, "toy") == [run_dir]  # the same run, completed
+    assert set(store.load([run_dir]).cells["method"]) == {"echo2", "tests.corefakes:Echo"}
