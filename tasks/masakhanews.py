@@ -60,6 +60,7 @@ class MasakhaNewsConfig:
     max_pool_per_lang: int | None = None  # first N support-pool items per target
     max_test_per_lang: int | None = None  # first N test items per target
     max_sentences: int = 20  # headline task: keep the document's first N sentences
+    max_chars: int | None = None  # classification: keep the article's first N characters (None: all)
     source: Literal["local", "hub"] = "local"  # upstream files, or the HF hub (masakhane/masakhanews)
     hub_revision: str | None = None  # pinned commit sha of masakhane/masakhanews; required for hub
 
@@ -201,7 +202,8 @@ class MasakhaNews(Task):
 
     def make(self, lang: str, text: str, headline: str, label: int) -> Example:
         """The Example of one article (classification: the text and its topic)."""
-        return Example(item_id=item_id(text), lang=lang, text=text, label=label)
+        cut = text if self.config.max_chars is None else text[: self.config.max_chars]
+        return Example(item_id=item_id(text), lang=lang, text=cut, label=label)
 
 
 class MasakhaNewsHeadline(MasakhaNews):

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Mapping
 
 from bench.errors import DataError
 from bench.task import Task, TargetData
-from bench.types import Example, SourceData, TaskInfo
+from bench.types import Example, LanguageInfo, SourceData, TaskInfo
 from tasks import leakage
 from tasks.hub import load_split
 from tasks.languages import check_languages, language_info
@@ -71,7 +71,7 @@ class ParallelClassification(Task):
             languages={lang: self.language(lang) for lang in langs},
         )
 
-    def language(self, lang: str):
+    def language(self, lang: str) -> LanguageInfo:
         return language_info(lang)
 
     def source(self) -> SourceData:

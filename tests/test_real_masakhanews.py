@@ -44,3 +44,10 @@ def test_real_masakhanews_defaults_validate():
     task.validate()
     assert len(task.info().labels) == 7
     assert {len(task.target(lang).test) > 100 for lang in task.info().target_langs} == {True}
+
+
+def test_max_chars_truncates_the_text_but_not_the_id(tmp_path):
+    write_masakhane(tmp_path)
+    task = MasakhaNews(_config(MasakhaNews, max_chars=9), tmp_path)
+    ex = task.target("amh").test[0]
+    assert ex.text == "amh story" and ex.item_id == item_id("amh story 200 begins here. It goes on. The end of 200.")
