@@ -4,7 +4,10 @@ Meta-training tasks are source *languages*: per task, ``inner_steps`` SGD (or Ad
 mini-batches of ``batch`` examples of one language, then the initialisation moves toward
 the adapted weights: ``θ ← θ + ε · mean_tasks(θ̃_task − θ)`` (the batched version of §5,
 ``meta_batch`` tasks per meta-step), with ε linearly annealed to 0 over the budget when
-``anneal`` is set, as in the paper's experiments.
+``anneal`` is set, as in the paper's experiments. The default outer step
+(``meta_optimizer="adam"``) follows the paper's §3 remark instead: ``−mean_tasks(θ̃ − θ)``
+is a pseudo-gradient fed to Adam (``meta_lr``, annealed the same way; SparseAdam for the
+n-gram table), so the step size does not depend on how small the features' gradients are.
 
 Implementation (torch.func): the ``meta_batch × inner_steps × batch`` examples of a meta-step
 are featurised in one ``model.featurize`` call; the inner loop is a pure function over the
@@ -18,8 +21,11 @@ embedding, so inside the inner loop only ``model.adapted_names()`` move, exactly
 test-time adaptation. The embedding's own Reptile difference is its SGD trajectory with
 the features held at their initial value: ``−embed_lr · Σ_steps ∂L_step/∂E`` (each
 step's gradient reaches the table through that step's features with one backward), and
-it moves by ε times the task mean of that, like every other parameter. With one task,
-ε = 1 and one inner step, a meta-step is exactly one plain SGD step on all parameters.
+it moves by ε times the task mean of that, like every other parameter (or that mean is its
+Adam pseudo-gradient). With ``meta_optimizer="sgd"``, one task, ε = 1 and one inner step,
+a meta-step is exactly one plain SGD step on all parameters. Only floating-point feature
+tensors are differentiated: hf backbones carry integer token ids in ``Feats.x``/``extra``
+and adapt their embeddings in the inner loop (``adapted_names``) instead.
 
 Budget: each task spends ``inner_steps × batch`` example passes; a meta-step charges
 ``meta_batch`` tasks with one ``meter.step`` before running, shrinking the meta-batch to
@@ -48,16 +54,21 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class ReptileConfig:
-    """Defaults: Adam in the inner loop as in the paper (plain SGD barely moves the small,
-    mean-pooled n-gram features); picked on synth-topic (ngram), 12k source examples."""
+    """Defaults picked on synth-topic (ngram), 12k source examples, seed 0, target t1: the
+    outer step is Adam on the Reptile direction (paper §3, "treat (θ − W) as a gradient and
+    plug it into ... Adam"), which makes the step size independent of the tiny mean-pooled
+    n-gram features — plain interpolation (meta_optimizer "sgd") learned to ~0.3 accuracy,
+    Adam outer + SGD inner 0.80 at K = 0 and 0.84 at K = 5 (fine-tuning: 0.83 / 0.82)."""
 
-    inner_lr: float = 1e-2  # inner-loop step size (and test-time adaptation step size)
+    inner_lr: float = 0.5  # inner-loop step size (and test-time adaptation step size)
     inner_steps: int = 5  # inner-loop steps per task (k in the paper)
     batch: int = 10  # examples per inner step, all from the task's language
-    inner_optimizer: Literal["sgd", "adam"] = "adam"  # inner loop (and test-time) optimizer
+    inner_optimizer: Literal["sgd", "adam"] = "sgd"  # inner loop (and test-time) optimizer
     embed_lr: float | None = 1.0  # SGD step size of the embedding's inner trajectory (None: inner_lr)
     epsilon: float = 1.0  # meta step size ε (outer interpolation toward the adapted weights)
-    anneal: bool = True  # anneal ε linearly to 0 over the source budget (as in the paper)
+    anneal: bool = True  # anneal ε (or meta_lr) linearly to 0 over the source budget (as in the paper)
+    meta_optimizer: Literal["sgd", "adam"] = "adam"  # outer update: "sgd" = θ += ε·mean Δ; "adam" = Adam on −mean Δ (paper §3)
+    meta_lr: float = 1e-2  # Adam learning rate of the outer update (meta_optimizer "adam" only)
     meta_batch: int = 2  # tasks (languages) per meta-step
     adapt_steps: int = 10  # test-time steps on the support set (K > 0)
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
@@ -97,10 +108,27 @@ def reptile_deltas(
         raise ValueError(f"{n_items} support items do not split into {steps} inner steps")
     size = n_items // steps
 
-    def step_loss(fast: "Params", x: "torch.Tensor", extra: tuple, mask, targets) -> "torch.Tensor":
-        return batch_loss(model, {**fixed, **fast}, Feats(x, mask, extra), targets)
+    # differentiate only floating feature tensors: hf backbones hold integer token ids in
+    # x / extra (their embeddings are adapted parameters, so no feature gradient is needed)
+    n_parts = 1 + len(batch.support.extra)
+    parts = (batch.support.x, *batch.support.extra)
+    diff = tuple(i for i in range(n_parts) if parts[i].is_floating_point())
 
-    grad_fn = torch.func.grad_and_value(step_loss, argnums=(0, 1, 2))
+    def step_loss(fast: "Params", dparts: tuple, iparts: tuple, mask, targets) -> "torch.Tensor":
+        it_d, it_i = iter(dparts), iter(iparts)
+        x, *extra = [next(it_d) if i in diff else next(it_i) for i in range(n_parts)]
+        return batch_loss(model, {**fixed, **fast}, Feats(x, mask, tuple(extra)), targets)
+
+    grad_and_loss = torch.func.grad_and_value(step_loss, argnums=(0, 1))
+
+    def grad_fn(fast: "Params", x, extra: tuple, mask, targets) -> tuple:
+        ps = (x, *extra)
+        dparts = tuple(ps[i] for i in diff)
+        iparts = tuple(p for i, p in enumerate(ps) if i not in diff)
+        (g, gd), loss = grad_and_loss(fast, dparts, iparts, mask, targets)
+        it = iter(gd)  # a non-floating part gets a zero "gradient" (it never requires grad)
+        gp = [next(it) if i in diff else torch.zeros(p.shape) for i, p in enumerate(ps)]
+        return (g, gp[0], tuple(gp[1:])), loss
 
     def task_fn(data: tuple) -> tuple:
         x, mask, extra, targets = data
@@ -145,13 +173,17 @@ class Reptile(MAML):
             raise ValueError(
                 f"Reptile needs inner_steps >= 1, batch >= 1, meta_batch >= 1 and epsilon >= 0; got {c}"
             )
+        if c.meta_optimizer not in ("sgd", "adam") or c.meta_lr <= 0:
+            raise ValueError(
+                f"Reptile meta_optimizer must be 'sgd' or 'adam' and meta_lr > 0; got {c.meta_optimizer!r}, {c.meta_lr}"
+            )
         if c.inner_optimizer not in ("sgd", "adam"):
             raise ValueError(f"Reptile inner_optimizer must be 'sgd' or 'adam', got {c.inner_optimizer!r}")
 
     def train(self, source: SourceData, meter: "Meter") -> None:
         import torch
 
-        from baselines.taskbatch import example_flops, stack_tasks
+        from baselines.taskbatch import example_flops, optimizers, stack_tasks
 
         self._check()
         c = self.config
@@ -164,6 +196,7 @@ class Reptile(MAML):
         sparse = bool(getattr(model, "sparse_params", ()))
         embed_lr = c.inner_lr if c.embed_lr is None else c.embed_lr
         names = set(model.adapted_names())
+        opts = optimizers(model, c.meta_lr)[0] if c.meta_optimizer == "adam" else []
         fpe, step = 0.0, 0
         while True:
             tasks = min(c.meta_batch, meter.remaining // per_task)
@@ -181,18 +214,31 @@ class Reptile(MAML):
                 optimizer=c.inner_optimizer, vectorize=c.vectorize,
             )
             meter.check_loss(losses.detach().mean())  # NaN/inf: raises Diverged
-            eps = c.epsilon * (max(0.0, 1.0 - step / total_steps) if c.anneal else 1.0)
+            frac = max(0.0, 1.0 - step / total_steps) if c.anneal else 1.0
             # the embedding: backpropagate the mean (over tasks) summed feature gradients
             outs = [(t, g) for t, g in zip((batch.support.x, *batch.support.extra), (gx, *gextra)) if t.requires_grad]
             model.zero_grad(set_to_none=True)
             if outs:
                 torch.autograd.backward([t for t, _ in outs], [g / tasks for _, g in outs])
-            with torch.no_grad():
-                for name, p in model.named_parameters():
-                    if name in names:
-                        p.add_(deltas[name].mean(0), alpha=eps)
-                    elif p.grad is not None:
-                        p.add_(p.grad, alpha=-eps * embed_lr)
+            if opts:  # Adam on the pseudo-gradient −mean Δ (embedding: its SGD trajectory)
+                with torch.no_grad():
+                    for name, p in model.named_parameters():
+                        if name in names:
+                            p.grad = -deltas[name].mean(0)
+                        elif p.grad is not None:
+                            p.grad = p.grad * embed_lr
+                for opt in opts:
+                    for group in opt.param_groups:
+                        group["lr"] = c.meta_lr * frac
+                    opt.step()
+            else:
+                eps = c.epsilon * frac
+                with torch.no_grad():
+                    for name, p in model.named_parameters():
+                        if name in names:
+                            p.add_(deltas[name].mean(0), alpha=eps)
+                        elif p.grad is not None:
+                            p.add_(p.grad, alpha=-eps * embed_lr)
             model.zero_grad(set_to_none=True)
             step += 1
         self.model = model

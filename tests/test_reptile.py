@@ -87,7 +87,7 @@ def test_one_task_epsilon_one_equals_sgd_step(kind):
     source = SourceData(full.info, {"aa": full.train["aa"]})
     cfg = ReptileConfig(
         inner_lr=0.3, inner_steps=1, batch=8, epsilon=1.0, anneal=False, meta_batch=1,
-        inner_optimizer="sgd", embed_lr=None,
+        inner_optimizer="sgd", embed_lr=None, meta_optimizer="sgd",
     )
     method = Reptile(cfg, lambda: TinyModel(source.info, seed=0), source.info, np.random.default_rng(0))
     method.train(source, Meter("source", 8))
@@ -146,6 +146,6 @@ def test_predict_deterministic_and_pure(kind, shots):
 def test_divergence_is_reported_not_hidden():
     from bench.budget import Diverged
 
-    method, source = _method("classification", inner_lr=1e30)
+    method, source = _method("classification", inner_lr=1e30, meta_optimizer="sgd")
     with pytest.raises(Diverged):
         method.train(source, Meter("source", 2000))
