@@ -24,17 +24,20 @@ Initial weights depend only on (config, task info, seed) and never touch the glo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Sequence
+from typing import TYPE_CHECKING, ClassVar, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hashing import bag_ids
+from bench.backbones.hashing import TokenBags, text_bag, token_bags
 from bench.backbones.units import IGNORE, best_spans, span_loss, top_k_units, unit_cross_entropy, unit_score
 from bench.seeding import derive_seed
 from bench.types import Example, Prediction, TaskInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 EMBED = "embed.weight"  # the n-gram table: outer loop only (no double-backward for EmbeddingBag)
 
@@ -104,32 +107,36 @@ class NgramModel(UnitModel):
         nn.init.normal_(self.embed.weight, std=config.init_std)
 
     # ---------------------------------------------------------------- featurisation
-    def _words(self, text: str) -> list[tuple[str, int, int]]:
-        from bench.text import tokens
+    def _text_bag(self, text: str, max_tokens: int | None) -> "np.ndarray":
+        """The n-gram ids of one text (memoised per text: :func:`hashing.text_bag`)."""
+        c = self.config
+        return text_bag(text, c.n_min, c.n_max, c.buckets, c.lowercase, max_tokens)
 
-        toks = tokens(text)
-        if self.config.lowercase:
-            toks = [(w.lower(), s, e) for w, s, e in toks]
-        return toks
+    def _token_bags(self, text: str) -> TokenBags:
+        c = self.config
+        return token_bags(text, c.n_min, c.n_max, c.buckets, c.lowercase, c.max_tokens)
 
-    def _embed_bags(self, bags: list[list[int]], sparse_grad: bool) -> torch.Tensor:
-        """One ``[len(bags), D]`` mean embedding per bag (an empty bag → zeros)."""
-        flat: list[int] = []
-        offsets: list[int] = []
-        for bag in bags:
-            offsets.append(len(flat))
-            flat.extend(bag)
+    def _embed_bags(self, ids: Sequence["np.ndarray"], lengths: "np.ndarray", sparse_grad: bool) -> torch.Tensor:
+        """One ``[len(lengths), D]`` mean embedding per bag (an empty bag → zeros).
+
+        ``ids`` are the bags' ids, concatenated in order; ``lengths`` the size of each bag.
+        """
+        import numpy as np
+
+        flat = np.concatenate(ids) if len(ids) else np.zeros(0, dtype=np.int64)
+        offsets = np.zeros(len(lengths), dtype=np.int64)
+        if len(lengths) > 1:
+            np.cumsum(lengths[:-1], out=offsets[1:])
         return F.embedding_bag(
-            torch.tensor(flat, dtype=torch.long),
-            self.embed.weight,
-            torch.tensor(offsets, dtype=torch.long),
-            mode="mean",
-            sparse=sparse_grad,
+            torch.from_numpy(flat), self.embed.weight, torch.from_numpy(offsets), mode="mean", sparse=sparse_grad
         )
 
-    def _bag(self, words: Sequence[str]) -> list[int]:
-        c = self.config
-        return bag_ids(words, c.n_min, c.n_max, c.buckets)
+    def _embed_texts(self, texts: Sequence[str], max_tokens: int | None, sparse_grad: bool) -> torch.Tensor:
+        """One mean embedding per text (its first ``max_tokens`` words, all if None)."""
+        import numpy as np
+
+        bags = [self._text_bag(t, max_tokens) for t in texts]
+        return self._embed_bags(bags, np.fromiter(map(len, bags), dtype=np.int64, count=len(bags)), sparse_grad)
 
     # ---------------------------------------------------------------- shared trunk
     def _contextual(self, params: Params, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -164,8 +171,7 @@ class ClassificationModel(NgramModel):
         self.out = nn.ModuleList([nn.Linear(config.hidden, info.num_labels)])
 
     def featurize(self, items: Sequence[Item], *, sparse_grad: bool = False) -> Feats:
-        bags = [self._bag([w for w, _, _ in self._words(it.text)[: self.config.max_tokens]]) for it in items]
-        x = self._embed_bags(bags, sparse_grad).unsqueeze(1)
+        x = self._embed_texts([it.text for it in items], self.config.max_tokens, sparse_grad).unsqueeze(1)
         mask = torch.ones(len(items), 1, dtype=torch.bool)
         return Feats(x=x, mask=mask, spans=(None,) * len(items))
 
@@ -220,23 +226,20 @@ class QAModel(NgramModel):
         self.out = nn.ModuleList([nn.Linear(config.hidden, 2), nn.Linear(config.hidden, 2)])
 
     def featurize(self, items: Sequence[Item], *, sparse_grad: bool = False) -> Feats:
-        cap = self.config.max_tokens
-        bags: list[list[int]] = []
-        spans: list[QASpan] = []
-        lengths: list[int] = []
-        for it in items:
-            toks = self._words(it.text)
-            kept = toks[:cap]
-            bags.extend(self._bag([w]) for w, _, _ in kept)
-            spans.append(QASpan(it.text, tuple((s, e) for _, s, e in kept), len(toks) > cap))
-            lengths.append(len(kept))
-        qbags = [self._bag([w for w, _, _ in self._words(it.question or "")]) for it in items]
-        flat = self._embed_bags(bags + qbags, sparse_grad)
-        tok, q = flat[: len(bags)], flat[len(bags) :]
+        import numpy as np
+
+        per = [self._token_bags(it.text) for it in items]
+        spans = tuple(QASpan(it.text, b.offsets, b.truncated) for it, b in zip(items, per))
+        lengths = [len(b.offsets) for b in per]
+        qbags = [self._text_bag(it.question or "", None) for it in items]
+        sizes = np.concatenate([b.lengths for b in per] + [np.fromiter(map(len, qbags), dtype=np.int64, count=len(qbags))])
+        flat = self._embed_bags([b.ids for b in per] + qbags, sizes, sparse_grad)
+        n_tok = sum(lengths)
+        tok, q = flat[:n_tok], flat[n_tok:]
         t = max(lengths, default=0)
         rows = list(torch.split(tok, lengths)) if items else []
         x = _pad(rows, t, self.config.dim)
-        return Feats(x=x, mask=_mask(lengths, t), extra=(q,), spans=tuple(spans))
+        return Feats(x=x, mask=_mask(lengths, t), extra=(q,), spans=spans)
 
     def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
         x = feats.x
@@ -298,7 +301,7 @@ class SummarizationModel(NgramModel):
 
     def featurize(self, items: Sequence[Item], *, sparse_grad: bool = False) -> Feats:
         cap = self.config.max_sentences
-        bags: list[list[int]] = []
+        texts: list[str] = []
         lengths: list[int] = []
         sents: list[tuple[str, ...]] = []
         for it in items:
@@ -308,11 +311,11 @@ class SummarizationModel(NgramModel):
                     "split each document (bench.text.split_sentences) into Example.sentences"
                 )
             kept = tuple(it.sentences[:cap])
-            bags.extend(self._bag([w for w, _, _ in self._words(s)]) for s in kept)
+            texts.extend(kept)
             lengths.append(len(kept))
             sents.append(kept)
         t = max(lengths, default=0)
-        flat = self._embed_bags(bags, sparse_grad) if bags else torch.zeros(0, self.config.dim)
+        flat = self._embed_texts(texts, None, sparse_grad) if texts else torch.zeros(0, self.config.dim)
         x = _pad(list(torch.split(flat, lengths)) if items else [], t, self.config.dim)
         mask = _mask(lengths, t)
         m = mask.unsqueeze(-1).to(x.dtype)
