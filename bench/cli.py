@@ -187,6 +187,12 @@ def cmd_new_method(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_perf(args: argparse.Namespace) -> int:
+    from bench.perf import main as perf_main
+
+    return perf_main(quick=args.quick, json_path=args.json, repeats=args.repeats, threads=args.threads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlbench",
@@ -231,6 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", choices=("scores", "cells", "audit", "languages"), default="scores",
                    help="which table (default: %(default)s)")
     p.set_defaults(func=cmd_results)
+
+    p = sub.add_parser("perf", help="time xlbench's meta-steps against reference loops, and evaluation cells/s",
+                       description="Side-by-side timings (interleaved, median of repeats) of xlbench's MAML, "
+                                   "FOMAML, Reptile and ProtoNet steps and per-task reference loops, after a "
+                                   "gradient check; the fp32 matmul peak; end-to-end evaluation cells/s.")
+    p.add_argument("--quick", action="store_true", help="a fast smoke version (small sizes, few repeats)")
+    p.add_argument("--json", metavar="PATH", help="where to write the JSON record (default: results/perf/<git sha>.json)")
+    p.add_argument("--repeats", type=int, help="timed runs per implementation (default: 5; --quick: 2)")
+    p.add_argument("--threads", type=int, help="torch threads (default: env XLBENCH_THREADS, else torch's default)")
+    p.set_defaults(func=cmd_perf)
 
     p = sub.add_parser("list", help="list built-in and installed tasks, methods, backbones and suites")
     p.add_argument("what", nargs="?", default="all", choices=("all", "tasks", "methods", "backbones", "suites"))
