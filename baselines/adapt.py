@@ -44,8 +44,10 @@ def adapt(
     with torch.no_grad():
         feats = model.featurize(support)
         targets = model.targets(support, feats)
-    opt_cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    opt = opt_cls([out[n] for n in names], lr=lr)
+    from baselines.optimizers import dense_adam
+
+    leaves = [out[n] for n in names]
+    opt = dense_adam(leaves, lr) if optimizer == "adam" else torch.optim.SGD(leaves, lr=lr)
     for _ in range(max_steps):
         try:
             meter.step(len(support), flops=len(support) * flops_per_example)
