@@ -98,16 +98,17 @@ def optimizers(model: UnitModel, lr: float) -> tuple[list["torch.optim.Optimizer
     """Adam over the model's parameters, and whether to featurise with sparse gradients.
 
     Parameters the model lists in ``sparse_params`` (the n-gram table) get sparse gradients
-    and ``torch.optim.SparseAdam`` (lazy Adam: only the rows an episode touched move).
+    and :class:`baselines.optimizers.LazyAdam` (SparseAdam's lazy update: only the rows an
+    episode touched move); the rest fused Adam (:func:`baselines.optimizers.dense_adam`).
     """
+    from baselines.optimizers import LazyAdam, dense_adam
+
     sparse_names = set(getattr(model, "sparse_params", ()))
     named = dict(model.named_parameters())
-    opts: list[torch.optim.Optimizer] = [
-        torch.optim.Adam([p for n, p in named.items() if n not in sparse_names], lr=lr)
-    ]
+    opts: list[torch.optim.Optimizer] = [dense_adam([p for n, p in named.items() if n not in sparse_names], lr)]
     sparse = [p for n, p in named.items() if n in sparse_names]
     if sparse:
-        opts.append(torch.optim.SparseAdam(sparse, lr=lr))
+        opts.append(LazyAdam(sparse, lr=lr))
     return opts, bool(sparse)
 
 
