@@ -78,6 +78,14 @@ def test_threads_rule(monkeypatch):
         threads.default_workers(groups=3, requested=0)
 
 
+def test_worker_env_sets_blas_threads_unless_the_user_did(monkeypatch):
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.delenv(threads.THREADS_ENV, raising=False)
+    env = threads.worker_env(2, base={"OMP_NUM_THREADS": "7"})
+    assert env[threads.THREADS_ENV] == "1" and env["OPENBLAS_NUM_THREADS"] == "1" and env["MKL_NUM_THREADS"] == "1"
+    assert env["OMP_NUM_THREADS"] == "7"
+
+
 def test_text_cache_returns_read_only_ids_equal_to_uncached():
     words = ["héllo", "world"]
     ids = hashing.text_bag("Héllo world", 1, 4, 2**18, True, None)

@@ -9,6 +9,8 @@ new worker replaces it. Options (suite ``executor:`` mapping)::
     executor: {name: local, workers: 2, retries: 2, timeout_s: 600}
 
 ``timeout_s`` bounds each cell (and the source training before the first cell).
+Without ``workers`` (suite or ``--workers``) there is one worker per usable core, each with
+one torch / BLAS thread: the rule and its overrides are in :mod:`bench.threads`.
 First Ctrl-C: stop scheduling, kill the workers, record running cells ``interrupted``,
 exit 130. A second Ctrl-C while that happens exits at once.
 """
@@ -57,7 +59,11 @@ class LocalExecutor(Executor):
         coord = Coordinator(prepared, self.options, progress)
         queue: deque[tuple[float, Flight]] = deque(
             (0.0, coord.flight(k, cells)) for k, cells in prepared.groups().items())
-        workers = max(1, min(int(self.options.get("workers", 1)), len(queue)))
+        from bench.threads import default_workers
+
+        requested = self.options.get("workers")
+        workers = default_workers(len(queue), None if requested is None else int(requested))
+        self._workers = workers
         self._slots: list[_Slot] = []
         self._sel = selectors.DefaultSelector()
         self._log_dir = prepared.run_dir / "logs"
@@ -83,7 +89,9 @@ class LocalExecutor(Executor):
         read, write = os.pipe()
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self._log_dir / f"worker-{index}.log", "ab")
-        env = dict(os.environ)
+        from bench.threads import worker_env
+
+        env = worker_env(self._workers)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join([p for p in (root, env.get("PYTHONPATH")) if p])
         proc = subprocess.Popen(

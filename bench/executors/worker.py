@@ -89,6 +89,9 @@ def main(argv: Sequence[str]) -> int:
     fd, ppid = int(argv[0]), int(argv[1])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator decides about Ctrl-C
     _die_with_parent(ppid)
+    from bench.threads import apply_threads
+
+    apply_threads()  # XLBENCH_THREADS, set by the local engine (bench.threads)
     out = os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
     def send(event: dict) -> None:
