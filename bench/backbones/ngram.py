@@ -103,7 +103,8 @@ class NgramModel(UnitModel):
         super().__init__()
         self.config = config
         self.info = info
-        self.embed = nn.EmbeddingBag(config.buckets, config.dim, mode="mean")
+        # _weight: skip EmbeddingBag's own N(0, 1) init of the 2^18-row table (drawn, then overwritten)
+        self.embed = nn.EmbeddingBag(config.buckets, config.dim, mode="mean", _weight=torch.empty(config.buckets, config.dim))
         nn.init.normal_(self.embed.weight, std=config.init_std)
 
     # ---------------------------------------------------------------- featurisation
