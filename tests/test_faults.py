@@ -96,7 +96,7 @@ def test_exception_is_failed_with_its_error_and_memory_error_is_oom(tmp_path):
 
 def test_hanging_cell_times_out_and_the_others_finish(tmp_path):
     suite = write_suite(tmp_path, {"fault": "hang", "lang": "t1", "shots": 2}, seeds=(0,),
-                        executor={"name": "local", "workers": 1, "retries": 2, "timeout_s": 3})
+                        executor={"name": "local", "workers": 1, "retries": 2, "timeout_s": 10})
     start = time.monotonic()
     assert _run(suite, tmp_path / "r") == 1
     recs = records(run_dir(tmp_path / "r"))
