@@ -32,10 +32,12 @@ features are a function of the embedding computed once per task, so the outer gr
 still reaches it (through the query features and, second-order, through the support
 features' effect on the inner updates).
 
-Budget: each meta-step spends Σ_tasks (inner_steps × |support| + |query|) example passes,
-charged with one ``meter.step`` before the step runs. When a full meta-batch no longer
-fits, the meta-batch shrinks to the tasks that do; training stops when not one task fits,
-so the spent passes end within one meta-step of the cap. FLOPs: the per-example
+Budget: each meta-step spends Σ_tasks (inner_steps × |support| + |query|) example passes
+(real examples: classification episodes of languages with fewer classes are smaller, and
+the rows that pad them to the meta-batch's width are not charged), charged with one
+``meter.step`` before the step runs. When a full meta-batch no longer fits, the meta-batch
+shrinks to the tasks that do (:func:`baselines.sampling.meta_batch_plan`); training stops
+when not one task fits, so the spent passes end within one meta-step of the cap. FLOPs: the per-example
 forward+backward FLOPs (measured once, :mod:`bench.backbones.flops`) × the passes, inner
 passes counted twice for second order (backward through the backward).
 
@@ -50,7 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from baselines.sampling import episode_langs, meta_batch_langs, source_episode
+from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from bench.method import Method
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
 
@@ -172,22 +174,19 @@ class MAML(Method):
         c = self.config
         model = self.model_factory()
         langs = episode_langs(source, c.shots, c.queries)
-        per_class = source.info.num_labels if source.info.kind == "classification" else 1
-        support, query = c.shots * per_class, c.queries * per_class
-        cost = c.inner_steps * support + query  # example passes per task
+        sizes = {lang: episode_sizes(source, lang, c.shots, c.queries) for lang in langs}
+        cost = {lang: c.inner_steps * s + q for lang, (s, q) in sizes.items()}  # passes per task
         opts, sparse = optimizers(model, c.meta_lr)
         fpe = 0.0  # FLOPs per example pass, measured on the first episode
-        inner = c.inner_steps * support * (1 if c.first_order else 2)  # 2nd order: ~2x passes
+        order = 1 if c.first_order else 2  # 2nd order: inner passes count ~2x
         while True:
-            tasks = min(c.meta_batch, meter.remaining // cost)
-            if tasks < 1:
+            chosen = meta_batch_plan(langs, cost, c.meta_batch, meter.remaining, self.rng)
+            if not chosen:
                 break
-            episodes = [
-                source_episode(source, lang, c.shots, c.queries, self.rng)
-                for lang in meta_batch_langs(langs, tasks, self.rng)
-            ]
+            episodes = [source_episode(source, lang, c.shots, c.queries, self.rng) for lang in chosen]
             fpe = fpe or example_flops(model, episodes[0][1])
-            meter.step(tasks * cost, flops=fpe * tasks * (inner + query))
+            passes = sum(c.inner_steps * len(s) * order + len(q) for s, q in episodes)
+            meter.step(sum(cost[lang] for lang in chosen), flops=fpe * passes)
             batch = stack_tasks(model, episodes, sparse_grad=sparse)
             loss = meta_losses(
                 model, model.params(), batch, lr=c.inner_lr, steps=c.inner_steps,

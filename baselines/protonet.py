@@ -15,9 +15,10 @@ the loss is averaged over the episodes). The model's heads are never used. One s
 5-way 5-shot episodes with 15 queries per class on the default ngram backbone (1 thread):
 0.44 s batched vs 4.9 s episode by episode.
 
-Budget: source training spends ``|support| + |query|`` example passes per episode (one
-``meter.step`` per optimizer step, before it; the meta-batch shrinks to what fits, so the
-spent passes end within one step of the cap). Prediction encodes the support set once
+Budget: source training spends ``|support| + |query|`` example passes per episode (real
+examples; episodes of languages with fewer classes are smaller and padded rows are not
+charged; one ``meter.step`` per optimizer step, before it; the meta-batch shrinks to what
+fits, so the spent passes end within one step of the cap). Prediction encodes the support set once
 (``|support|`` forward passes; if the adaptation budget is smaller, only the support
 prefix that fits is encoded). K = 0 is undefined (no prototypes): ``zero_shot = False``.
 """
@@ -27,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
-from baselines.sampling import episode_langs, meta_batch_langs, source_episode
+from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from bench.method import Method
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
@@ -104,7 +105,8 @@ class ProtoNet(Method):
         self._fpe: float | None = None
 
     def episode_loss(self, model: "UnitModel", episodes: Sequence[tuple]) -> "torch.Tensor":
-        """Mean query loss of T equal-size episodes, encoded in one featurize + trunk pass."""
+        """Mean query loss of T episodes, encoded in one featurize + trunk pass (unequal
+        episodes are padded with ignored rows: :func:`baselines.taskbatch.stack_tasks`)."""
         from baselines.taskbatch import stack_tasks
         from bench.backbones.base import Feats
 
@@ -130,20 +132,17 @@ class ProtoNet(Method):
             raise ValueError(f"ProtoNet needs shots >= 1, queries >= 1 and meta_batch >= 1; got {c}")
         model = self.model_factory()
         langs = episode_langs(source, c.shots, c.queries)
-        per_class = source.info.num_labels if source.info.kind == "classification" else 1
-        cost = (c.shots + c.queries) * per_class
+        cost = {lang: sum(episode_sizes(source, lang, c.shots, c.queries)) for lang in langs}
         opts, _ = optimizers(model, c.lr)
         fpe = 0.0
         while True:
-            tasks = min(c.meta_batch, meter.remaining // cost)
-            if tasks < 1:
+            chosen = meta_batch_plan(langs, cost, c.meta_batch, meter.remaining, self.rng)
+            if not chosen:
                 break
-            episodes = [
-                source_episode(source, lang, c.shots, c.queries, self.rng)
-                for lang in meta_batch_langs(langs, tasks, self.rng)
-            ]
+            episodes = [source_episode(source, lang, c.shots, c.queries, self.rng) for lang in chosen]
             fpe = fpe or example_flops(model, episodes[0][1])
-            meter.step(tasks * cost, flops=fpe * tasks * cost)
+            spent = sum(cost[lang] for lang in chosen)
+            meter.step(spent, flops=fpe * spent)
             loss = self.episode_loss(model, episodes)
             meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged')
             for opt in opts:

@@ -6,6 +6,12 @@ All support and query items of the T tasks go through a single ``model.featurize
 and query ``[T, Q, ...]``. ``Feats.spans`` is dropped in the stacked view (training never
 decodes). Also: the per-task loss closures the meta-learners vmap, the FLOPs estimate they
 report, and chunked prediction on queries.
+
+Episodes of unequal size (classification languages with different class sets, see
+:mod:`baselines.sampling`) are padded to the meta-batch's largest support and query by
+repeating one of the episode's own rows with every target -100: the loss ignores those rows
+and ProtoNet's prototypes skip them, so each task's loss and gradient are those of its
+episode alone. Only the real items are featurised.
 """
 
 from __future__ import annotations
@@ -44,20 +50,37 @@ def _split(t: torch.Tensor, tasks: int, shots: int) -> tuple[torch.Tensor, torch
     return t[:, :shots], t[:, shots:]
 
 
-def stack_tasks(model: UnitModel, episodes: Sequence["Episode"], *, sparse_grad: bool = False) -> TaskBatch:
-    """Featurise T equal-size episodes together and stack them on a task axis.
+def pad_rows(episodes: Sequence["Episode"]) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Row gather index ``[T * (S + Q)]`` and padding flags (same shape) that lay T episodes
+    of unequal size out as T blocks of ``S`` support + ``Q`` query rows (the largest sizes);
+    ``None`` when all episodes already have one size. A padding row repeats the episode's
+    first row (support, or query when the support is empty)."""
+    shots = max(len(s) for s, _ in episodes)
+    queries = max(len(q) for _, q in episodes)
+    if all(len(s) == shots and len(q) == queries for s, q in episodes):
+        return None
+    idx: list[int] = []
+    pad: list[bool] = []
+    start = 0
+    for s, q in episodes:
+        if not s and not q:
+            raise ValueError("stack_tasks cannot pad an empty episode (no support and no query)")
+        for real, width, first in ((len(s), shots, start), (len(q), queries, start + len(s))):
+            idx += list(range(first, first + real)) + [start] * (width - real)
+            pad += [False] * real + [True] * (width - real)
+        start += len(s) + len(q)
+    return torch.tensor(idx, dtype=torch.long), torch.tensor(pad, dtype=torch.bool)
 
+
+def stack_tasks(model: UnitModel, episodes: Sequence["Episode"], *, sparse_grad: bool = False) -> TaskBatch:
+    """Featurise T episodes together and stack them on a task axis.
+
+    Unequal episodes are padded (rows repeated, targets -100; see :func:`pad_rows`).
     ``sparse_grad`` asks a backbone that supports it (``model.sparse_params``) for sparse
     embedding gradients (see :func:`optimizers`).
     """
     if not episodes:
         raise ValueError("stack_tasks needs at least one episode")
-    shots, queries = len(episodes[0][0]), len(episodes[0][1])
-    if any(len(s) != shots or len(q) != queries for s, q in episodes):
-        raise ValueError(
-            "stack_tasks needs equal-size episodes; got (support, query) sizes "
-            f"{sorted({(len(s), len(q)) for s, q in episodes})}"
-        )
     items = [ex for s, q in episodes for ex in (*s, *q)]
     feats = model.featurize(items, sparse_grad=True) if sparse_grad else model.featurize(items)
     targets = model.targets(items, feats)
@@ -68,6 +91,14 @@ def stack_tasks(model: UnitModel, episodes: Sequence["Episode"], *, sparse_grad:
                 f"{type(model).__name__}.featurize returned extra[{i}] with leading size "
                 f"{e.shape[0]} for {n} items; meta-batching needs item-major extras"
             )
+    shots = max(len(s) for s, _ in episodes)
+    layout = pad_rows(episodes)
+    if layout is not None:
+        idx, pad = layout
+        feats = Feats(feats.x[idx], feats.mask[idx], tuple(e[idx] for e in feats.extra))
+        targets = [
+            t[idx].masked_fill(pad.view(-1, *([1] * (t.dim() - 1))), -100) for t in targets
+        ]
     sx, qx = _split(feats.x, tasks, shots)
     sm, qm = _split(feats.mask, tasks, shots)
     extras = [_split(e, tasks, shots) for e in feats.extra]
