@@ -66,6 +66,19 @@ def is_unspaced(ch: str) -> bool:
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
+    """Word tokens of ``text`` (see :func:`_tokens`; memoised per text, a fresh list each call)."""
+    return list(_memo_tokens(text))
+
+
+TEXT_MEMO = 1 << 16  # texts whose tokens / sentences are memoised (metrics and featurisers re-read them)
+
+
+@lru_cache(maxsize=TEXT_MEMO)
+def _memo_tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    return tuple(_tokens(text))
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
     """Word tokens of ``text`` as ``(token, start, end)`` with ``text[start:end] == token``.
 
     Whitespace separates words; each punctuation or symbol character is a token; each
@@ -175,6 +188,16 @@ def _thai_lao_gap(text: str, i: int) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (see :func:`_split_sentences`; memoised, a fresh list each call)."""
+    return list(_memo_sentences(text))
+
+
+@lru_cache(maxsize=TEXT_MEMO)
+def _memo_sentences(text: str) -> tuple[str, ...]:
+    return tuple(_split_sentences(text))
+
+
+def _split_sentences(text: str) -> list[str]:
     """Split ``text`` into sentences, keeping each terminator with its sentence.
 
     Terminators: ``. ! ? …`` (before whitespace or the end), and the sentence marks of
