@@ -9,7 +9,11 @@ the others (amh eng fra hau swa tir) are target-only here.
 The corpus is not parallel, but a few articles recur across languages and splits, and the
 upstream few-shot sets overlap the test sets of some languages. So the item id is a hash
 of the article text, and a target's test set drops any item seen in source training, its
-pool drops any item in its test set (deterministic, in file order). Label sets differ per
+pool drops any item in its test set (deterministic, in file order). Upstream ``test.tsv`` and
+the few-shot files are sorted by category, so a file-order prefix would hold one or two
+topics (the first 100 English test items are all ``business``): the ``max_*_per_lang``
+caps keep the items whose content id hashes lowest (:func:`capped`), a deterministic
+uniform sample, in file order. Label sets differ per
 language: :class:`MasakhaNews` uses the sorted union over the configured languages, and a
 label outside its own language's ``labels.txt`` is a data error.
 
@@ -23,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 from bench.errors import DataError
 from bench.task import Task, TargetData
@@ -31,7 +35,7 @@ from bench.types import Example, SourceData, TaskInfo
 from tasks import leakage
 from tasks.hub import HubSplit, label_name, load_split
 from tasks.languages import check_languages, language_info
-from tasks.local import Upstream, dataset_dir, first, label_index, read_labels, read_table
+from tasks.local import Upstream, dataset_dir, label_index, read_labels, read_table
 from tasks.parallel import as_tuple
 
 UPSTREAM = Upstream(
@@ -56,9 +60,9 @@ class MasakhaNewsConfig:
     target_langs: tuple[str, ...] = TARGET_ONLY  # evaluated on test.tsv
     target_pool: Literal["dev", "few_shot"] = "dev"  # support pool: dev.tsv or the few-shot set
     few_shot_size: Literal[5, 10, 20, 50] = 50  # which few_shot_data/<n>_samples set
-    max_source_per_lang: int | None = None  # first N train items per source language
-    max_pool_per_lang: int | None = None  # first N support-pool items per target
-    max_test_per_lang: int | None = None  # first N test items per target
+    max_source_per_lang: int | None = None  # N train items per source language (a content-hash sample: capped())
+    max_pool_per_lang: int | None = None  # N support-pool items per target (capped())
+    max_test_per_lang: int | None = None  # N test items per target (capped())
     max_sentences: int = 20  # headline task: keep the document's first N sentences
     max_chars: int | None = None  # classification: keep the article's first N characters (None: all)
     source: Literal["local", "hub"] = "local"  # upstream files, or the HF hub (masakhane/masakhanews)
@@ -73,6 +77,18 @@ def item_id(text: str) -> str:
     """A content id: identical article texts share it across languages and splits."""
     normal = " ".join(text.split())
     return "mn-" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:16]
+
+
+def capped(records: Sequence["Record"], cap: int | None) -> tuple["Record", ...]:
+    """At most ``cap`` records (all when None), in file order: those whose content id
+    (:func:`item_id`) hashes lowest, ties by position. A deterministic sample that does not
+    depend on the file's order (upstream test and few-shot files are sorted by category)."""
+    if cap is not None and cap < 0:
+        raise ValueError(f"a per-language cap must be >= 0 or None, got {cap}")
+    if cap is None or len(records) <= cap:
+        return tuple(records)
+    keep = set(sorted(range(len(records)), key=lambda i: (item_id(records[i].text), i))[:cap])
+    return tuple(r for i, r in enumerate(records) if i in keep)
 
 
 class MasakhaNews(Task):
@@ -179,7 +195,7 @@ class MasakhaNews(Task):
         kept = [r for r in self.records(lang, role) if item_id(r.text) not in drop]
         return tuple(
             self.make(lang, r.text, r.headline, label_index(labels, r.category, r.where, allowed=own))
-            for r in first(kept, cap)
+            for r in capped(kept, cap)
         )
 
     def source_ids(self) -> frozenset[str]:
@@ -190,7 +206,7 @@ class MasakhaNews(Task):
             self._source_ids = frozenset(
                 item_id(r.text)
                 for lang in self.config.source_langs
-                for r in first(self.records(lang, "train"), cap)
+                for r in capped(self.records(lang, "train"), cap)
             )
         return self._source_ids
 
