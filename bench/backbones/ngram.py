@@ -248,18 +248,16 @@ class QAModel(NgramModel):
         return self._contextual(params, torch.cat([x, q, x * q], dim=-1), feats.mask)
 
     def targets(self, examples: Sequence[Example], feats: Feats) -> list[torch.Tensor]:
-        b, t = feats.mask.shape
-        start = torch.full((b, t), IGNORE, dtype=torch.long)
-        end = torch.full((b, t), IGNORE, dtype=torch.long)
-        for i, (ex, span) in enumerate(zip(examples, feats.spans)):
-            gold = _gold_tokens(ex, span)
-            if gold is None:
-                continue  # no answer, or truncated away: no loss
-            n = len(span.offsets)
-            start[i, :n] = 0
-            end[i, :n] = 0
-            start[i, gold[0]] = 1
-            end[i, gold[1]] = 1
+        golds = [_gold_tokens(ex, span) for ex, span in zip(examples, feats.spans)]
+        rows = [i for i, g in enumerate(golds) if g is not None]  # no answer / truncated away: no loss
+        has = torch.zeros(len(golds), dtype=torch.bool)
+        has[rows] = True
+        base = torch.where(feats.mask & has.unsqueeze(1), 0, IGNORE)
+        start, end = base.clone(), base
+        if rows:
+            idx = torch.tensor(rows, dtype=torch.long)
+            start[idx, torch.tensor([golds[i][0] for i in rows], dtype=torch.long)] = 1
+            end[idx, torch.tensor([golds[i][1] for i in rows], dtype=torch.long)] = 1
         return [start, end]
 
     def loss(self, logits: list[torch.Tensor], targets: list[torch.Tensor], feats: Feats) -> torch.Tensor:
