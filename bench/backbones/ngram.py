@@ -32,7 +32,7 @@ from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
 from bench.backbones.hashing import TokenBags, text_bag, token_bags
-from bench.backbones.units import IGNORE, best_spans, span_loss, top_k_units, unit_cross_entropy, unit_score
+from bench.backbones.units import IGNORE, best_spans, oracle_units, span_loss, top_k_units, unit_cross_entropy, unit_score
 from bench.seeding import derive_seed
 from bench.types import Example, Prediction, TaskInfo
 
@@ -332,15 +332,13 @@ class SummarizationModel(NgramModel):
         return self._contextual(params, torch.cat([x, d, x * d, pos], dim=-1), feats.mask)
 
     def targets(self, examples: Sequence[Example], feats: Feats) -> list[torch.Tensor]:
-        from bench.metrics import oracle_sentences
-
         b, t = feats.mask.shape
         y = torch.full((b, t), IGNORE, dtype=torch.long)
         for i, (ex, kept) in enumerate(zip(examples, feats.spans)):
             if ex.summary is None:
                 raise ValueError(f"summarization example {ex.item_id!r} ({ex.lang}) has no reference summary")
             y[i, : len(kept)] = 0
-            for j in oracle_sentences(ex.sentences, ex.summary, self.info.summary_sentences):
+            for j in oracle_units(tuple(ex.sentences), ex.summary, self.info.summary_sentences):
                 if j < len(kept):
                     y[i, j] = 1
         return [y]

@@ -11,10 +11,12 @@ inner loop batched over tasks).
   Seo et al. 2017, BiDAF), averaged over items that have a gold position.
 * :func:`best_spans` — the highest-scoring valid span (start <= end, length <= max_len).
 * :func:`top_k_units` — the k highest-scoring units, in document order.
+* :func:`oracle_units` — the greedy ROUGE oracle of a document, memoised (summarization targets).
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import torch
@@ -94,3 +96,12 @@ def top_k_units(score: torch.Tensor, mask: torch.Tensor, k: int) -> list[list[in
         idx = torch.sort(row, descending=True, stable=True).indices[:n].tolist()  # ties: earlier
         out.append(sorted(idx))
     return out
+
+
+@lru_cache(maxsize=1 << 14)
+def oracle_units(sentences: tuple[str, ...], summary: str, k: int) -> tuple[int, ...]:
+    """:func:`bench.metrics.oracle_sentences`, memoised: training re-reads the same documents
+    every epoch, and the greedy ROUGE oracle is pure Python."""
+    from bench.metrics import oracle_sentences
+
+    return oracle_sentences(sentences, summary, k)
