@@ -11,6 +11,8 @@ record) and what is wrong, so ``Task.validate()`` can stop a run before any trai
 
 from __future__ import annotations
 
+import hashlib
+
 import csv
 import json
 import os
@@ -179,7 +181,17 @@ def label_index(labels: Sequence[str], value: str, where: str, allowed: Iterable
 
 
 def first(items: Sequence[Any], limit: int | None) -> tuple[Any, ...]:
-    """The first ``limit`` items in file order (all when None): a deterministic cap."""
+    """At most ``limit`` examples (all when None), in file order: those whose ``item_id``
+    hashes lowest (SHA-1), ties by position. Deterministic, and independent of the file's
+    order (upstream test files are sorted by category, so a prefix would hold few labels);
+    parallel sets keep the same items in every language because ids are aligned."""
     if limit is not None and limit < 0:
         raise ValueError(f"a per-language cap must be >= 0 or None, got {limit}")
-    return tuple(items if limit is None else items[:limit])
+    if limit is None or len(items) <= limit:
+        return tuple(items)
+
+    def rank(i: int) -> tuple[str, int]:
+        return hashlib.sha1(str(items[i].item_id).encode("utf-8")).hexdigest(), i
+
+    keep = set(sorted(range(len(items)), key=rank)[:limit])
+    return tuple(x for i, x in enumerate(items) if i in keep)

@@ -31,8 +31,20 @@ def test_dev_pool_and_caps(tmp_path):
     task = _task(tmp_path, target_pool="dev", max_source_per_lang=5, max_pool_per_lang=3, max_test_per_lang=4)
     assert all(len(v) == 5 for v in task.source().train.values())
     target = task.target("amh_Ethi")
-    assert [ex.item_id for ex in target.pool] == ["sib200-100", "sib200-101", "sib200-102"]
-    assert len(target.test) == 4
+    assert len(target.pool) == 3 and len(target.test) == 4
+    ids = [ex.item_id for ex in target.pool]
+    assert ids == sorted(ids, key=lambda i: int(i.split("-")[1]))  # file order kept
+    # a hash sample, not a prefix (upstream test files are sorted by category), and the
+    # same items in every language (ids are aligned)
+    assert [ex.item_id for ex in task.target("hau_Latn").pool] == ids
+
+
+def test_caps_do_not_take_a_label_sorted_prefix():
+    from tasks.local import first
+    from bench.types import Example
+
+    rows = [Example(f"x{i}", "l", "t", label=i // 50) for i in range(200)]  # sorted by label
+    assert len({ex.label for ex in first(rows, 40)}) == 4
 
 
 def test_yaml_lists_become_tuples(tmp_path):
