@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="a fast smoke version (small sizes, few repeats)")
     p.add_argument("--json", metavar="PATH", help="where to write the JSON record (default: results/perf/<git sha>.json)")
     p.add_argument("--repeats", type=int, help="timed runs per implementation (default: 5; --quick: 2)")
-    p.add_argument("--threads", type=int, help="torch threads (default: env XLBENCH_THREADS, else torch's default)")
+    p.add_argument("--threads", type=int, help="torch/BLAS threads (default: env XLBENCH_THREADS, else what one `xlbench run` worker gets)")
     p.set_defaults(func=cmd_perf)
 
     p = sub.add_parser("list", help="list built-in and installed tasks, methods, backbones and suites")

@@ -53,7 +53,7 @@ class PerfConfig:
     eval_methods: tuple[str, ...] = ("finetune", "logreg", "protonet", "maml")  # end-to-end methods
     eval_cells: int = 4  # evaluation cells timed per (task, method)
     eval_source_examples: int = 2000  # source budget of the checkpoints evaluated
-    threads: int | None = None  # torch threads (None: leave as set, see bench.threads)
+    threads: int | None = None  # torch + BLAS threads (None: what each worker of `xlbench run` gets, bench.threads)
 
     @classmethod
     def quick(cls) -> "PerfConfig":
@@ -261,9 +261,16 @@ def render(rec: dict[str, Any]) -> str:
 def main(quick: bool = False, json_path: str | None = None, repeats: int | None = None,
          threads: int | None = None) -> int:
     """The ``xlbench perf`` command: measure, print the table, write the JSON record."""
+    import os
     import sys
     import tempfile
 
+    from bench.threads import BLAS_ENV, THREADS_ENV, default_workers, threads_per_worker
+
+    if threads is None:  # measure what one worker of `xlbench run` gets on this machine
+        threads = int(os.environ.get(THREADS_ENV) or threads_per_worker(default_workers(groups=1 << 10)))
+    for name in BLAS_ENV:  # read when NumPy / SciPy load their BLAS, i.e. after this point
+        os.environ.setdefault(name, str(threads))
     cfg = PerfConfig.quick() if quick else PerfConfig()
     cfg = dataclasses.replace(cfg, threads=threads, **({"repeats": repeats} if repeats else {}))
     with tempfile.TemporaryDirectory(prefix="xlbench-perf-") as tmp:
