@@ -77,6 +77,7 @@ class MAMLConfig:
     queries: int = 3  # query examples per task (per class for classification)
     adapt_steps: int = 3  # test-time SGD steps on the support set (K > 0)
     first_order: bool = False  # True = FOMAML: drop the second-order terms
+    second_order_max_params: int = 30_000_000  # above this many adapted parameters train first order (2nd-order memory grows with inner steps; e.g. XLM-R base); 0 = no limit
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
 
 
@@ -178,7 +179,8 @@ class MAML(Method):
         cost = {lang: c.inner_steps * s + q for lang, (s, q) in sizes.items()}  # passes per task
         opts, sparse = optimizers(model, c.meta_lr)
         fpe = 0.0  # FLOPs per example pass, measured on the first episode
-        order = 1 if c.first_order else 2  # 2nd order: inner passes count ~2x
+        first_order = self.trains_first_order(model)
+        order = 1 if first_order else 2  # 2nd order: inner passes count ~2x
         while True:
             chosen = meta_batch_plan(langs, cost, c.meta_batch, meter.remaining, self.rng)
             if not chosen:
@@ -190,7 +192,7 @@ class MAML(Method):
             batch = stack_tasks(model, episodes, sparse_grad=sparse)
             loss = meta_losses(
                 model, model.params(), batch, lr=c.inner_lr, steps=c.inner_steps,
-                first_order=c.first_order, vectorize=c.vectorize,
+                first_order=first_order, vectorize=c.vectorize,
             ).mean()
             meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged')
             for opt in opts:
@@ -199,6 +201,12 @@ class MAML(Method):
             for opt in opts:
                 opt.step()
         self.model = model
+
+    def trains_first_order(self, model: "UnitModel") -> bool:
+        """First order if asked, or if the adapted parameters exceed ``second_order_max_params``."""
+        c = self.config
+        size = sum(p.numel() for p in model.adapted().values())
+        return c.first_order or (c.second_order_max_params > 0 and size > c.second_order_max_params)
 
     def _flops(self, examples) -> float:
         """FLOPs per example pass (measured once per method instance: a pure audit number)."""

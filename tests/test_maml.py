@@ -188,3 +188,15 @@ def test_divergence_is_reported_not_hidden():
     method, source = _method("classification", inner_lr=1e30, meta_lr=1e30)
     with pytest.raises(Diverged):
         method.train(source, Meter("source", 2000))
+
+
+def test_large_models_train_first_order_by_default():
+    from baselines.maml import MAML, MAMLConfig
+    from tests.tinymodel import TinyModel, tiny_source
+
+    source = tiny_source("classification")
+    model = TinyModel(source.info, seed=0)
+    for limit, first, expected in ((0, False, False), (10**9, False, False), (1, False, True), (0, True, True)):
+        config = MAMLConfig(second_order_max_params=limit, first_order=first)
+        method = MAML(config, lambda: model, source.info, np.random.default_rng(0))
+        assert method.trains_first_order(model) is expected
