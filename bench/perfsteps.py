@@ -59,13 +59,16 @@ def max_abs_diff(a: "Params", b: "Params") -> float:
 # ------------------------------------------------------------------------------ MAML
 def maml_xlbench(model: "UnitModel", episodes: Sequence["Episode"], *, steps: int, lr: float,
                  first_order: bool, sparse: bool = True) -> torch.Tensor:
-    """One MAML meta-gradient the way :class:`baselines.maml.MAML` computes it."""
-    from baselines.maml import meta_losses
+    """One MAML meta-gradient the way :class:`baselines.maml.MAML` computes it (its default
+    Config decides between vmap and a serial loop from the model's size)."""
+    from baselines.maml import MAML, MAMLConfig, meta_losses
     from baselines.taskbatch import stack_tasks
 
     model.zero_grad(set_to_none=True)
+    vectorize = MAML(MAMLConfig(), lambda: model, model.info, None).vectorizes(model)
     batch = stack_tasks(model, episodes, sparse_grad=sparse)
-    loss = meta_losses(model, model.params(), batch, lr=lr, steps=steps, first_order=first_order).mean()
+    loss = meta_losses(model, model.params(), batch, lr=lr, steps=steps, first_order=first_order,
+                       vectorize=vectorize).mean()
     loss.backward()
     return loss.detach()
 
