@@ -29,7 +29,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
 def test_render_writes_every_table_figure_and_page(rendered) -> None:  # noqa: ANN001
     out, paths, seconds = rendered
     names = {p.relative_to(out).as_posix() for p in paths}
-    for table in ("main-classification", "main-qa", "per-language", "scripts-synth-cls",
+    for table in ("main-classification", "main-qa", "per-language-classification",
+                  "per-language-qa", "scripts-synth-cls",
                   "budget-audit", "win-tie-loss", "absent", "ranks"):
         assert {f"tables/{table}.{ext}" for ext in ("md", "tex", "csv")} <= names
     for fig in ("score-vs-shots", "gain-heatmap", "gain-vs-distance", "critical-difference",
@@ -73,8 +74,9 @@ def test_absent_and_audit_tables_explain_every_gap(rendered) -> None:  # noqa: A
     audit = pd.read_csv(out / "tables" / "budget-audit.csv")
     assert set(audit["phase"]) == {"source", "adapt"}
     assert (audit["examples_max"] <= audit["cap"]).all()
-    lang = pd.read_csv(out / "tables" / "per-language.csv")
-    assert {"script", "family", "distance"} <= set(lang)
+    for kind, task in (("classification", "synth-cls"), ("qa", "synth-qa")):
+        lang = pd.read_csv(out / "tables" / f"per-language-{kind}.csv")
+        assert {"script", "family", "distance"} <= set(lang) and set(lang["task"]) == {task}
     corr = pd.read_csv(out / "tables" / "distance-correlation.csv")
     assert (corr["rho"] < 0).all() and (corr["p"] > 0.3).all()  # n = 3: exact p = 1/3
     assert "Spearman" in (out / "report.md").read_text(encoding="utf-8")
@@ -169,3 +171,24 @@ def test_render_survives_store_edge_cases(tmp_path: Path) -> None:
     absent = (tmp_path / "tables" / "absent.md").read_text(encoding="utf-8")
     assert "| reptile | synth-cls | any | failed | source training raised RuntimeError |" in absent
     assert any(p.name == "gain-vs-distance.png" for p in paths)  # by script ("?") instead
+
+
+def test_unsupported_methods_leave_tables_but_stay_in_the_absent_table(tmp_path: Path) -> None:
+    """A method n/a at every K of a task (kind unsupported) gets no all-n/a row or column;
+    one n/a only at some K (ProtoNets at K = 0) keeps its row."""
+    from bench.report.render import Options
+
+    r = load_fixture()
+    template = r.cells[(r.cells["task"] == "synth-cls") & (r.cells["method"] == "maml")]
+    lead = template.assign(method="lead", status="n/a",
+                           reason="LeadK does not support classification tasks")
+    render(dataclasses.replace(r, cells=pd.concat([r.cells, lead], ignore_index=True)),
+           tmp_path, Options(boot=50))
+    tables = tmp_path / "tables"
+    main = (tables / "main-classification.md").read_text(encoding="utf-8")
+    assert "| lead" not in main and "| protonet | n/a |" in main
+    assert "lead" not in (tables / "per-language-classification.md").read_text(encoding="utf-8")
+    absent = pd.read_csv(tables / "absent.csv", keep_default_na=False)
+    lead_rows = absent[absent["method"] == "lead"]
+    assert set(lead_rows["shots"]) == {0, 1, 5} and set(lead_rows["status"]) == {"n/a"}
+    assert (lead_rows["reason"] == "LeadK does not support classification tasks").all()

@@ -13,12 +13,17 @@ import numpy as np
 import pandas as pd
 
 from bench import stats
-from bench.report.style import DOUBLE_COLUMN, SINGLE_COLUMN, look, method_order, new_figure
+from bench.report.heatmap import gain_heatmap
+from bench.report.style import (DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order,
+                                new_figure, suptitle, text_width)
 from bench.report.tables import shot_label, shot_order
 from bench.types import PRIMARY_METRIC
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
+
+__all__ = ["critical_difference", "gain_heatmap", "gain_vs_distance", "legend_columns",
+           "score_vs_budget", "score_vs_shots"]
 
 SIG_NOTE = "filled marker = differs significantly from the best transfer baseline"
 
@@ -42,8 +47,23 @@ def _method_legend(fig: "Figure", methods: list[str], extra: list | None = None)
 
     handles = [Line2D([], [], color=look(m).color, marker=look(m).marker,
                       linestyle=look(m).linestyle, label=m) for m in methods]
-    fig.legend(handles=handles + (extra or []), loc="outside lower center",
-               ncol=min(len(handles) + len(extra or []), 5), frameon=False)
+    handles += extra or []
+    fig.legend(handles=handles, loc="outside lower center", frameon=False,
+               ncol=legend_columns([h.get_label() for h in handles], fig.get_figwidth()))
+
+
+def legend_columns(labels: list[str], width_in: float) -> int:
+    """The most legend columns whose entries fit ``width_in`` inches (matplotlib fills a
+    legend column by column, so each column is as wide as its widest label)."""
+    size = float(RC["legend.fontsize"])  # type: ignore[arg-type]
+    entry = [text_width(x, size) + (2.0 + 0.8) * size for x in labels]  # handle + pad
+    room = width_in * 72 - 2 * 0.4 * size - 4  # border pads and a little slack
+    for ncol in range(len(labels), 1, -1):
+        rows = -(-len(labels) // ncol)
+        cols = [max(entry[i:i + rows]) for i in range(0, len(labels), rows)]
+        if sum(cols) + 2.0 * size * (len(cols) - 1) <= room:
+            return len(cols)
+    return 1
 
 
 def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str, str],
@@ -83,61 +103,7 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
              Line2D([], [], color="black", marker="o", mfc="white", linestyle="none",
                     label="not significant")]
     _method_legend(fig, methods, extra)
-    fig.suptitle(f"Score vs shots (95% CI bands; source budget {budget})", fontsize=8)
-    return fig
-
-
-def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: int,
-                 languages: pd.DataFrame) -> "Figure | None":
-    """Per task: languages x (method, K) heatmap of the gain over fine-tuning (points)."""
-    from matplotlib.colors import TwoSlopeNorm
-
-    c = per_lang_ft[per_lang_ft["budget"] == budget]
-    if c.empty:
-        return None
-    tasks = sorted(c["task"].unique())
-    lim = max(1.0, float(np.nanmax(np.abs(c["diff"]))))
-    norm = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
-    fig, axes = _panels(len(tasks), 2.0)
-    image = None
-    for ax, task in zip(axes, tasks):
-        t = c[c["task"] == task]
-        methods = method_order(set(t["method"]))
-        ks = shot_order(summary_lang.loc[summary_lang["task"] == task, "shots"])
-        langs = sorted(t["lang"].unique())
-        cols = [(m, k) for m in methods for k in ks]
-        grid = np.full((len(langs), len(cols)), np.nan)
-        idx = t.set_index(["lang", "method", "shots"])
-        for i, lang in enumerate(langs):
-            for j, (m, k) in enumerate(cols):
-                if (lang, m, k) in idx.index:
-                    r = idx.loc[(lang, m, k)]
-                    grid[i, j] = r["diff"]
-                    star = "*" if r["significant"] else ""
-                    ax.text(j, i, f"{r['diff']:+.1f}{star}", ha="center", va="center",
-                            fontsize=5.5, color="white" if abs(r["diff"]) > 0.6 * lim
-                            else "black")
-                else:
-                    ax.text(j, i, "n/a", ha="center", va="center", fontsize=5.5, color="#777")
-        image = ax.imshow(grid, cmap="PuOr", norm=norm, aspect="auto")
-        meta = languages[languages["task"] == task].set_index("lang")
-        ax.set_yticks(range(len(langs)), [
-            f"{lang} ({meta.loc[lang, 'script']})" if lang in meta.index else lang
-            for lang in langs])
-        ax.set_xticks(range(len(cols)), [shot_label(k)[2:] for _, k in cols], fontsize=6)
-        ax.set_xlabel("K (shots)")
-        top = ax.get_xaxis_transform()
-        for g, m in enumerate(methods):  # method name over its group of K columns
-            ax.text(g * len(ks) + (len(ks) - 1) / 2, 1.02, m, transform=top, ha="center",
-                    va="bottom", fontsize=6.5, color=look(m).color)
-            if g:
-                ax.axvline(g * len(ks) - 0.5, color="white", lw=2.5)
-        ax.grid(False)
-        ax.set_title(task, pad=14)
-    if image is not None:
-        fig.colorbar(image, ax=axes, shrink=0.8, label="gain over finetune (points)")
-    fig.suptitle(f"Gain over fine-tuning per language (* = significant, Holm; "
-                 f"source budget {budget})", fontsize=8)
+    suptitle(fig, f"Score vs shots (95% CI bands; source budget {budget})")
     return fig
 
 
@@ -178,8 +144,8 @@ def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget:
         ax.set_ylabel("gain over finetune (points)")
         ax.set_title(task)
     _method_legend(fig, methods)
-    fig.suptitle(f"Gain over fine-tuning at {shot_label(shots)} vs language "
-                 f"(95% paired CI; source budget {budget})", fontsize=8)
+    suptitle(fig, f"Gain over fine-tuning at {shot_label(shots)} vs language "
+              f"(95% paired CI; source budget {budget})")
     return fig
 
 
@@ -264,5 +230,5 @@ def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int
         ax.set_ylabel(f"{PRIMARY_METRIC[kinds[task]]} (%)")  # type: ignore[index]
         ax.set_title(task)
     _method_legend(fig, methods)
-    fig.suptitle(f"Score vs source budget at {shot_label(shots)} (95% CI bands)", fontsize=8)
+    suptitle(fig, f"Score vs source budget at {shot_label(shots)} (95% CI bands)")
     return fig

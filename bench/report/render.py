@@ -82,8 +82,8 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     notes: list[str] = []
     main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)
             for kind in sorted(set(kinds.values()))]
-    lang_t = tables.language_table(rows, langs, summary_lang, per_lang, results.cells, budget,
-                                    alpha)
+    lang_ts = [tables.language_table(rows, langs, summary_lang, per_lang, results.cells,
+                                     budget, alpha, kind) for kind in sorted(set(kinds.values()))]
     targets = langs[langs["role"] == "target"]
     multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
                    and t in kinds)
@@ -102,7 +102,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     tdir, fdir = root / "tables", root / "figures"
     tdir.mkdir()
     fdir.mkdir()
-    all_tables = main + [lang_t] + script_ts + extra
+    all_tables = main + lang_ts + script_ts + extra
     for t in all_tables:
         (tdir / f"{t.name}.md").write_text(formats.markdown(t), encoding="utf-8")
         (tdir / f"{t.name}.tex").write_text(formats.latex(t), encoding="utf-8")
@@ -144,7 +144,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     sections: list[tuple[str, list[Any]]] = [
         ("Main results", [formats.html_table(t) for t in main]
          + [fig_by[n] for n in ("score-vs-shots",) if n in fig_by]),
-        ("Per language", [formats.html_table(lang_t)]
+        ("Per language", [formats.html_table(t) for t in lang_ts]
          + [formats.html_table(t) for t in script_ts]
          + [fig_by[n] for n in ("gain-heatmap", "gain-vs-distance") if n in fig_by]
          + ([f"<p>{html_lib.escape(corr_text)}</p>"] if corr_text else [])),

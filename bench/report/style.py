@@ -121,6 +121,34 @@ def new_figure(width: float, height: float) -> "Figure":
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def text_width(text: str, size: float) -> float:
+    """Width in points of ``text`` (widest line) in the report font at ``size`` points.
+
+    Measured with the Agg renderer at 72 dpi: deterministic, no figure needed; used to fit
+    legends, titles and heatmap numbers to the figure before it is drawn.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(family=str(RC["font.family"]), size=size)
+    renderer = RendererAgg(1, 1, 72)
+    return float(max(renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+                     for line in text.split("\n")))
+
+
+def suptitle(fig: "Figure", text: str, size: float = 8) -> None:
+    """A figure title wrapped at word boundaries to the figure width (never cut off)."""
+    room = fig.get_figwidth() * 72 - 8
+    lines = [""]
+    for word in text.split():
+        trial = f"{lines[-1]} {word}".strip()
+        if lines[-1] and text_width(trial, size) > room:
+            lines.append(word)
+        else:
+            lines[-1] = trial
+    fig.suptitle("\n".join(lines), fontsize=size)
+
+
 def rc():  # noqa: ANN201 - a context manager
     """The rcParams context every figure is built and saved in."""
     import matplotlib

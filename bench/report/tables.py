@@ -59,6 +59,20 @@ def _na_keys(cells: pd.DataFrame, budget: int) -> set[tuple]:
             if pd.notna(k)}
 
 
+def unsupported(cells: pd.DataFrame, budget: int) -> set[tuple[str, str]]:
+    """(task, method) pairs whose every cell at ``budget`` is n/a: the method does not
+    support the task at all (e.g. a summarization baseline on a classification task).
+
+    Tables and figures leave these out; :func:`na_table` still lists them with the reason.
+    A method that is n/a only at some K (e.g. K = 0 without a support set) is not here.
+    """
+    c = cells[cells["budget"] == budget]
+    if c.empty:
+        return set()
+    all_na = (c["status"] == "n/a").groupby([c["task"], c["method"]]).all()
+    return {(str(t), str(m)) for (t, m), v in all_na.items() if v}
+
+
 def significance_legend(alpha: float) -> str:
     return (f"{UP}/{DOWN}: significantly better/worse than the best transfer baseline of that "
             f"column (paired Wilcoxon signed-rank on shared episodes, Holm-corrected, "
@@ -78,12 +92,15 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
     s = summary[(summary["budget"] == budget) & summary["task"].isin(tasks)]
     c = pooled[pooled["budget"] == budget].set_index(["task", "method", "shots"])
     na = _na_keys(cells, budget)
+    skip = unsupported(cells, budget)
     methods = method_order(set(s["method"]) | {m for t, m, _ in na if t in tasks})
     disp, bold, refs = [], [], []
     sidx = s.set_index(["task", "method", "shots"])
     best = s.groupby(["task", "shots"])["mean"].max()
     for task in tasks:
         for method in methods:
+            if (task, method) in skip:
+                continue  # not supported at all: listed in the absent table instead
             drow, brow = {"task": task, "method": method}, {"task": False, "method": False}
             for k in ks:
                 col, key = shot_label(k), (task, method, k)
@@ -116,9 +133,15 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
 
 def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.DataFrame,
                    per_lang: pd.DataFrame, cells: pd.DataFrame, budget: int,
-                   alpha: float = 0.05) -> Table:
-    """Per (task, K, language): every method's mean ± CI, with script, family, distance."""
+                   alpha: float = 0.05, kind: str | None = None) -> Table:
+    """Per (task, K, language): every method's mean ± CI, with script, family, distance.
+
+    With ``kind`` only that kind's tasks and the methods scored on them (table
+    ``per-language-<kind>``); without it every task (table ``per-language``).
+    """
     s = summary[summary["budget"] == budget]
+    if kind is not None:
+        s = s[s["task"].isin(set(rows.loc[rows["kind"] == kind, "task"]))]
     c = per_lang[per_lang["budget"] == budget][
         ["task", "method", "shots", "lang", "reference", "diff", "p_holm", "direction"]]
     meta = languages[languages["role"] == "target"][["task", "lang", "script", "family",
@@ -149,13 +172,19 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
             brow[method] = bool(np.isclose(g.loc[method, "mean"], top))
         disp.append(drow)
         bold.append(brow)
-    display = pd.DataFrame(disp)
+    display = pd.DataFrame(disp, columns=list(disp[0]) if disp else ["task", "K", "lang"])
     display["_k"] = display["K"].map(lambda x: 10**9 if x == "all" else int(x))
     display = display.sort_values(["task", "_k", "lang"], kind="stable").drop(columns="_k")
-    boldf = pd.DataFrame(bold).loc[display.index]
+    boldf = pd.DataFrame(bold, columns=display.columns).loc[display.index]
     display, boldf = display.reset_index(drop=True), boldf.reset_index(drop=True)
-    return Table("per-language", f"Primary metric (%) per target language; source budget "
-                 f"{budget}", display, data, boldf,
+    name = "per-language" if kind is None else f"per-language-{kind}"
+    metric = "primary metric" if kind is None else PRIMARY_METRIC[kind]  # type: ignore[index]
+    what = "Primary metric" if kind is None else f"{kind}: {metric}"
+    if display["task"].nunique() == 1:  # one task: named in the title, not in every row
+        what = f"{display['task'].iat[0]}: {metric}"
+        display, boldf = display.drop(columns="task"), boldf.drop(columns="task")
+    return Table(name, f"{what} (%) per target language; source budget {budget}", display,
+                 data, boldf,
                  significance_legend(alpha) + " Per-language tests are Holm-corrected across "
                  "languages x K within each (task, method).")
 
