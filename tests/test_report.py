@@ -108,7 +108,7 @@ def test_single_budget_skips_budget_figure_with_a_note(tmp_path: Path) -> None:
     one = dataclasses.replace(r, scores=r.scores[r.scores["budget"] == 8000],
                               cells=r.cells[r.cells["budget"] == 8000],
                               audit=r.audit[r.audit["budget"] == 8000])
-    from bench.report.render import Options
+    from bench.report.writer import Options
 
     paths = render(one, tmp_path, Options(boot=100))
     names = {p.name for p in paths}
@@ -159,7 +159,7 @@ def test_method_looks_are_fixed_distinct_and_deterministic() -> None:
 
 def test_render_survives_store_edge_cases(tmp_path: Path) -> None:
     """No language metadata, a cell that failed before any K, object-typed distances."""
-    from bench.report.render import Options
+    from bench.report.writer import Options
 
     r = load_fixture()
     cells = pd.concat([r.cells, pd.DataFrame([{
@@ -176,7 +176,7 @@ def test_render_survives_store_edge_cases(tmp_path: Path) -> None:
 def test_unsupported_methods_leave_tables_but_stay_in_the_absent_table(tmp_path: Path) -> None:
     """A method n/a at every K of a task (kind unsupported) gets no all-n/a row or column;
     one n/a only at some K (ProtoNets at K = 0) keeps its row."""
-    from bench.report.render import Options
+    from bench.report.writer import Options
 
     r = load_fixture()
     template = r.cells[(r.cells["task"] == "synth-cls") & (r.cells["method"] == "maml")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.report import render
-from bench.report.render import Options
+from bench.report.writer import Options
 from report_fixture import load_fixture
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

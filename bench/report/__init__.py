@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bench.report.render import Options
+    from bench.report.writer import Options
 
 
 def render(results: Any, out_dir: Path, options: "Options | None" = None) -> list[Path]:
     """Write every table, figure and ``index.html`` of ``results`` into ``out_dir``."""
-    from bench.report.render import Options, render as _render
+    from bench.report.writer import Options, render as _render
 
     return _render(results, Path(out_dir), options or Options())
 
