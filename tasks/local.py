@@ -180,7 +180,7 @@ def label_index(labels: Sequence[str], value: str, where: str, allowed: Iterable
     return list(labels).index(value)
 
 
-def first(items: Sequence[Any], limit: int | None) -> tuple[Any, ...]:
+def hash_sample(items: Sequence[Any], limit: int | None) -> tuple[Any, ...]:
     """At most ``limit`` examples (all when None), in file order: those whose ``item_id``
     hashes lowest (SHA-1), ties by position. Deterministic, and independent of the file's
     order (upstream test files are sorted by category, so a prefix would hold few labels);

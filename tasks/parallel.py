@@ -19,7 +19,7 @@ from bench.types import Example, LanguageInfo, SourceData, TaskInfo
 from tasks import leakage
 from tasks.hub import load_split
 from tasks.languages import check_languages, language_info
-from tasks.local import Row, Upstream, dataset_dir, first, label_index, read_table
+from tasks.local import Row, Upstream, dataset_dir, hash_sample, label_index, read_table
 
 
 def as_tuple(value: Any) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ class ParallelClassification(Task):
 
     def source(self) -> SourceData:
         cap = self.config.max_source_per_lang
-        train = {lang: first(self.read(lang, "train"), cap) for lang in self.config.source_langs}
+        train = {lang: hash_sample(self.read(lang, "train"), cap) for lang in self.config.source_langs}
         return SourceData(info=self.info(), train=train)
 
     def target(self, lang: str) -> TargetData:
@@ -85,8 +85,8 @@ class ParallelClassification(Task):
                 f"{self.name}: {lang!r} is not a target language; targets are "
                 f"{list(self.config.target_langs)}"
             )
-        pool = first(self.read(lang, self.config.target_pool), self.config.max_pool_per_lang)
-        test = first(self.read(lang, "test"), self.config.max_test_per_lang)
+        pool = hash_sample(self.read(lang, self.config.target_pool), self.config.max_pool_per_lang)
+        test = hash_sample(self.read(lang, "test"), self.config.max_test_per_lang)
         return TargetData(lang=lang, pool=pool, test=test)
 
     def validate(self) -> None:

@@ -49,9 +49,9 @@ class Sib200Config:
     source_langs: tuple[str, ...] = DEFAULT_SOURCE  # folder names trained on (train split)
     target_langs: tuple[str, ...] = DEFAULT_TARGET  # folder names evaluated (test split)
     target_pool: Literal["train", "dev"] = "train"  # split that feeds K-shot support sets
-    max_source_per_lang: int | None = None  # first N train items per source language (None: 701)
-    max_pool_per_lang: int | None = None  # first N support-pool items per target (None: all)
-    max_test_per_lang: int | None = None  # first N test items per target (None: 204)
+    max_source_per_lang: int | None = None  # N train items per source language (a hash sample: tasks.local.hash_sample) (None: 701)
+    max_pool_per_lang: int | None = None  # N support-pool items per target (hash sample) (None: all)
+    max_test_per_lang: int | None = None  # N test items per target (hash sample) (None: 204)
     source: Literal["local", "hub"] = "local"  # upstream files, or the HF hub (Davlan/sib200)
     hub_revision: str | None = None  # pinned commit sha of Davlan/sib200; required for hub
 

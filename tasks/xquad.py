@@ -23,7 +23,7 @@ from bench.types import Answer, Example, SourceData, TaskInfo
 from tasks import leakage
 from tasks.hub import load_split
 from tasks.languages import check_languages, language_info
-from tasks.local import Upstream, dataset_dir, first, read_json
+from tasks.local import Upstream, dataset_dir, hash_sample, read_json
 from tasks.parallel import as_tuple
 
 UPSTREAM = Upstream(
@@ -46,9 +46,9 @@ class XQuADConfig:
     target_langs: tuple[str, ...] = tuple(l for l in LANGUAGES if l != "en")  # evaluated
     source_articles: int = 32  # the first N articles (file order) are source training
     pool_articles: int = 4  # the next N articles feed support pools; the rest are test
-    max_source_per_lang: int | None = None  # first N source questions per language
-    max_pool_per_lang: int | None = None  # first N support-pool questions per target
-    max_test_per_lang: int | None = None  # first N test questions per target
+    max_source_per_lang: int | None = None  # N source questions per language (hash sample)
+    max_pool_per_lang: int | None = None  # N support-pool questions per target (hash sample)
+    max_test_per_lang: int | None = None  # N test questions per target (hash sample)
     max_answer_tokens: int = 30  # longest span a decoder may return
     source: Literal["local", "hub"] = "local"  # upstream JSON, or the HF hub (google/xquad)
     hub_revision: str | None = None  # pinned commit sha of google/xquad; required for hub
@@ -91,7 +91,7 @@ class XQuAD(Task):
 
     def source(self) -> SourceData:
         cap = self.config.max_source_per_lang
-        train = {lang: first(self.role(lang, "source"), cap) for lang in self.config.source_langs}
+        train = {lang: hash_sample(self.role(lang, "source"), cap) for lang in self.config.source_langs}
         return SourceData(info=self.info(), train=train)
 
     def target(self, lang: str) -> TargetData:
@@ -101,8 +101,8 @@ class XQuAD(Task):
             )
         return TargetData(
             lang=lang,
-            pool=first(self.role(lang, "pool"), self.config.max_pool_per_lang),
-            test=first(self.role(lang, "test"), self.config.max_test_per_lang),
+            pool=hash_sample(self.role(lang, "pool"), self.config.max_pool_per_lang),
+            test=hash_sample(self.role(lang, "test"), self.config.max_test_per_lang),
         )
 
     def validate(self) -> None:

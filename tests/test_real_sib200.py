@@ -40,11 +40,11 @@ def test_dev_pool_and_caps(tmp_path):
 
 
 def test_caps_do_not_take_a_label_sorted_prefix():
-    from tasks.local import first
+    from tasks.local import hash_sample
     from bench.types import Example
 
     rows = [Example(f"x{i}", "l", "t", label=i // 50) for i in range(200)]  # sorted by label
-    assert len({ex.label for ex in first(rows, 40)}) == 4
+    assert len({ex.label for ex in hash_sample(rows, 40)}) == 4
 
 
 def test_yaml_lists_become_tuples(tmp_path):
