@@ -98,9 +98,14 @@ def _runs(args: argparse.Namespace) -> list[Path]:
 
     if args.results:
         return [Path(p) for p in args.results]
-    runs = store.run_dirs(Path(args.results_dir), args.suite)
+    name = args.suite  # a suite file's runs are stored under the name it declares
+    if Path(name).suffix in {".yaml", ".yml"}:
+        from bench.suite import load_suite
+
+        name = load_suite(name).name
+    runs = store.run_dirs(Path(args.results_dir), name)
     if not runs:
-        raise XlbenchError(f"no results for suite {args.suite!r} under {args.results_dir}/; "
+        raise XlbenchError(f"no results for suite {name!r} under {args.results_dir}/; "
                            f"run `xlbench run --suite {args.suite}` first, or pass --results <run folder>")
     return [runs[-1]]
 
@@ -284,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xlbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `xlbench results | head` closed the pipe: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as the Python docs advise
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,6 +37,18 @@ def test_run_twice_computes_once_and_rows_are_identical(tmp_path, capsys):
     assert store.load([run_dir]).scores.equals(first)
 
 
+def test_results_accepts_the_suite_file_it_was_run_with(tmp_path, capsys):
+    suite, results = _write(tmp_path), tmp_path / "results"
+    assert main(["run", "--suite", str(suite), "--results-dir", str(results)]) == 0
+    capsys.readouterr()
+    assert main(["results", "--suite", "toy", "--results-dir", str(results), "--format", "csv"]) == 0
+    by_name = capsys.readouterr().out
+    assert main(["results", "--suite", str(suite), "--results-dir", str(results), "--format", "csv"]) == 0
+    assert capsys.readouterr().out == by_name and by_name.count("\n") > 8
+    assert main(["results", "--suite", "other", "--results-dir", str(results)]) == 2
+    assert "no results for suite 'other'" in capsys.readouterr().err
+
+
 def test_rebuilt_index_gives_identical_table(tmp_path):
     results = tmp_path / "results"
     assert main(["run", "--suite", str(_write(tmp_path)), "--results-dir", str(results)]) == 0
