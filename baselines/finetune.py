@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
 
 from bench.budget import BudgetExhausted
-from bench.method import Method
+from baselines.trained import ModelMethod
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,7 +126,7 @@ def predict_queries(model: "UnitModel", params: dict, queries: Sequence) -> list
     return out
 
 
-class FineTune(Method):
+class FineTune(ModelMethod):
     """Source fine-tuning, then zero-shot or few-shot fine-tuning on the support set."""
 
     Config: ClassVar[type] = FineTuneConfig
@@ -136,12 +136,11 @@ class FineTune(Method):
 
     def __init__(self, config: FineTuneConfig, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
-        self._model: UnitModel | None = None
         self._flops = 0.0
 
     def train(self, source: SourceData, meter: "Meter") -> None:
-        self._model = self.model_factory()
-        self._flops = source_train(self._model, source.all(), meter, self.rng, self.config)
+        self.model = self.model_factory()
+        self._flops = source_train(self.model, source.all(), meter, self.rng, self.config)
 
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
         from baselines.adapt import adapt
@@ -155,16 +154,3 @@ class FineTune(Method):
                 optimizer=self.config.optimizer, flops_per_example=self._flops,
             )
         return predict_queries(model, params, episode.query)
-
-    def state(self) -> dict[str, "torch.Tensor"]:
-        return {k: v.detach().clone() for k, v in self._trained().state_dict().items()}
-
-    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
-        model = self.model_factory()
-        model.load_state_dict(state)
-        self._model = model
-
-    def _trained(self) -> "UnitModel":
-        if self._model is None:
-            raise RuntimeError(f"{type(self).__name__}: call train() or load_state() before predict()")
-        return self._model

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
-from bench.method import Method
+from baselines.trained import ModelMethod
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -151,7 +151,7 @@ def meta_losses(
     return torch.stack([task_loss(params, pick(i)) for i in range(batch.tasks)])
 
 
-class MAML(Method):
+class MAML(ModelMethod):
     """MAML / FOMAML over source languages; see the module docstring."""
 
     Config: ClassVar[type] = MAMLConfig
@@ -161,7 +161,6 @@ class MAML(Method):
 
     def __init__(self, config, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
-        self.model: UnitModel | None = None
         self._fpe: float | None = None  # FLOPs per example pass (an audit number, not state)
 
     def _check(self) -> None:
@@ -227,13 +226,6 @@ class MAML(Method):
             self._fpe = example_flops(self._trained(), examples)
         return self._fpe
 
-    def _trained(self) -> "UnitModel":
-        if self.model is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.predict called before train() or load_state()"
-            )
-        return self.model
-
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
         from baselines.adapt import adapt
         from baselines.taskbatch import detached, predict_queries
@@ -247,13 +239,3 @@ class MAML(Method):
                 flops_per_example=self._flops(episode.support),
             )
         return predict_queries(model, params, episode.query)
-
-    def state(self) -> dict[str, "torch.Tensor"]:
-        from baselines.taskbatch import state_of
-
-        return state_of(self._trained())
-
-    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
-        model = self.model_factory()
-        model.load_state_dict(state)
-        self.model = model

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
 from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
-from bench.method import Method
+from baselines.trained import ModelMethod
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,7 +92,7 @@ def proto_logits(
     return out
 
 
-class ProtoNet(Method):
+class ProtoNet(ModelMethod):
     """Prototypical networks over unit embeddings; see the module docstring."""
 
     Config: ClassVar[type] = ProtoNetConfig
@@ -101,7 +101,6 @@ class ProtoNet(Method):
 
     def __init__(self, config, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
-        self.model: UnitModel | None = None
         self._fpe: float | None = None
 
     def episode_loss(self, model: "UnitModel", episodes: Sequence[tuple]) -> "torch.Tensor":
@@ -183,17 +182,3 @@ class ProtoNet(Method):
                 out.extend(model.decode(proto_logits(model.trunk(params, qf), protos), qf))
         return out
 
-    def _trained(self) -> "UnitModel":
-        if self.model is None:
-            raise RuntimeError("ProtoNet.predict called before train() or load_state()")
-        return self.model
-
-    def state(self) -> dict[str, "torch.Tensor"]:
-        from baselines.taskbatch import state_of
-
-        return state_of(self._trained())
-
-    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
-        model = self.model_factory()
-        model.load_state_dict(state)
-        self.model = model

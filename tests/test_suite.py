@@ -1,8 +1,11 @@
+from pathlib import Path
+
 import pytest
 
 from bench.errors import SuiteError, UnknownNameError
 from bench.suite import builtin_suites, diff, parse_suite, with_tasks
 
+ROOT = Path(__file__).resolve().parents[1]
 TOY = "tests.corefakes:ToyTask"
 ECHO = "tests.corefakes:Echo"
 
@@ -62,3 +65,11 @@ def test_with_tasks_unknown_name():
 
 def test_builtin_suites_listed():
     assert "default" in builtin_suites()
+
+
+@pytest.mark.parametrize("path", sorted(str(p) for p in (ROOT / "examples").rglob("*.yaml")))
+def test_example_suites_parse(path):
+    from bench.suite import load_suite
+
+    s = load_suite(path)  # strict: an unknown key or method config field fails here
+    assert s.tasks and s.methods
