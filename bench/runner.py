@@ -143,6 +143,7 @@ def write_manifest(prepared: Prepared) -> None:
             "suite": prepared.suite.resolved(),
             "fingerprint": prepared.suite.fingerprint(),
             "git_sha": _git_sha(),
+            "git_dirty": _git_dirty(),  # tracked files differed from git_sha when the run began
             "versions": _versions(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
@@ -164,6 +165,17 @@ def _git_sha() -> str | None:
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+
+
+def _git_dirty(cwd: Path = Path(__file__).parent) -> bool | None:
+    """True when tracked files have uncommitted changes (so ``git_sha`` alone does not say
+    which code produced the run); None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                             cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
 
 
 def _versions() -> dict[str, str]:

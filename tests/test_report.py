@@ -29,7 +29,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
 def test_render_writes_every_table_figure_and_page(rendered) -> None:  # noqa: ANN001
     out, paths, seconds = rendered
     names = {p.relative_to(out).as_posix() for p in paths}
-    for table in ("main-classification", "main-qa", "per-language-classification",
+    for table in ("main-classification", "main-qa", "metrics-classification", "metrics-qa",
+                  "per-language-classification",
                   "per-language-qa", "scripts-synth-cls",
                   "budget-audit", "win-tie-loss", "absent", "ranks"):
         assert {f"tables/{table}.{ext}" for ext in ("md", "tex", "csv")} <= names

@@ -91,3 +91,26 @@ def test_task_and_method_filters_select_cells_of_the_same_run(tmp_path, capsys):
     assert main(["run", "--suite", str(suite), "--results-dir", str(results)]) == 0
     assert store.run_dirs(results, "toy") == [run_dir]  # the same run, completed
     assert set(store.load([run_dir]).cells["method"]) == {"echo2", "tests.corefakes:Echo"}
+
+
+def test_manifest_says_whether_the_checkout_had_uncommitted_changes(tmp_path):
+    import subprocess
+
+    from bench.runner import _git_dirty
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert _git_dirty(repo) is None  # not a checkout
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "a.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    (repo / "new.txt").write_text("untracked files do not count\n")
+    assert _git_dirty(repo) is False
+    (repo / "a.py").write_text("x = 2\n")
+    assert _git_dirty(repo) is True
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(_write(tmp_path)), "--results-dir", str(results)]) == 0
+    (run_dir,) = store.run_dirs(results, "toy")
+    assert json.loads((run_dir / "manifest.json").read_text())["git_dirty"] in (True, False, None)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bench import stats
 from bench.errors import XlbenchError
-from bench.report import figures, formats, html, style, tables
+from bench.report import detail, figures, formats, html, style, tables
 from bench.report.tables import Table, shot_label, shot_order
 
 
@@ -82,6 +82,10 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     notes: list[str] = []
     main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)
             for kind in sorted(set(kinds.values()))]
+    gap = detail.trivial_gap_table(rows, langs, results.cells, budget)
+    gaps = [gap] if gap is not None else []
+    metric_ts = [detail.metrics_table(kind, results.scores, budget, b, seed)
+                 for kind in sorted(set(kinds.values()))]
     lang_ts = [tables.language_table(rows, langs, summary_lang, per_lang, results.cells,
                                      budget, alpha, kind) for kind in sorted(set(kinds.values()))]
     targets = langs[langs["role"] == "target"]
@@ -102,7 +106,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     tdir, fdir = root / "tables", root / "figures"
     tdir.mkdir()
     fdir.mkdir()
-    all_tables = main + lang_ts + script_ts + extra
+    all_tables = main + gaps + metric_ts + lang_ts + script_ts + extra
     for t in all_tables:
         (tdir / f"{t.name}.md").write_text(formats.markdown(t), encoding="utf-8")
         (tdir / f"{t.name}.tex").write_text(formats.latex(t), encoding="utf-8")
@@ -142,8 +146,9 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
 
     fig_by = dict(figs)
     sections: list[tuple[str, list[Any]]] = [
-        ("Main results", [formats.html_table(t) for t in main]
+        ("Main results", [formats.html_table(t) for t in main + gaps]
          + [fig_by[n] for n in ("score-vs-shots",) if n in fig_by]),
+        ("Every metric", [formats.html_table(t) for t in metric_ts]),
         ("Per language", [formats.html_table(t) for t in lang_ts]
          + [formats.html_table(t) for t in script_ts]
          + [fig_by[n] for n in ("gain-heatmap", "gain-vs-distance") if n in fig_by]
@@ -192,7 +197,8 @@ def _header(results: Any, budget: int, opt: Options) -> str:
         s = m.get("suite", {})
         items.append(
             f"<li>run <code>{html_lib.escape(str(m.get('run_id', '?')))}</code>, git "
-            f"<code>{html_lib.escape(str(m.get('git_sha', '?'))[:12])}</code>: seeds "
+            f"<code>{html_lib.escape(str(m.get('git_sha', '?'))[:12])}</code>"
+            f"{' with uncommitted changes' if m.get('git_dirty') else ''}: seeds "
             f"{html_lib.escape(str(s.get('seeds')))}, shots {html_lib.escape(str(s.get('shots')))}"
             f", {html_lib.escape(str(s.get('episodes')))} episodes x "
             f"{html_lib.escape(str(s.get('queries')))} queries</li>")
