@@ -165,6 +165,19 @@ def test_rouge_arabic_and_thai_by_hand() -> None:
     assert (got["rouge1"], got["rouge2"], got["rougeL"]) == approx((75.0, 200 / 3, 75.0))
 
 
+def test_rouge_cyrillic_devanagari_and_ethiopic_by_hand() -> None:
+    # Cyrillic, case-folded: 3 vs 3 words, 2 shared -> 66.7; bigram "быстрая лиса" 1 of 2 -> 50
+    got = rouge("Быстрая лиса прыгает", "быстрая лиса спит")
+    assert (got["rouge1"], got["rouge2"], got["rougeL"]) == approx((200 / 3, 50.0, 200 / 3))
+    # Devanagari (danda dropped, vowel signs kept): 5 vs 6 words, 4 shared -> P 4/5, R 4/6,
+    # F 8/11; bigrams भारत-की, की-राजधानी: P 2/4, R 2/5 -> 4/9; LCS भारत की राजधानी है = 4 -> 8/11
+    got = rouge("भारत की राजधानी दिल्ली है।", "भारत की राजधानी मुंबई नहीं है")
+    assert (got["rouge1"], got["rouge2"], got["rougeL"]) == approx((800 / 11, 400 / 9, 800 / 11))
+    # Ethiopic (። dropped): 5 vs 5 words, 4 shared -> 80; bigrams አዲስ-አበባ, ከተማ-ናት 2 of 4 -> 50
+    got = rouge("አዲስ አበባ ዋና ከተማ ናት።", "አዲስ አበባ ትልቅ ከተማ ናት")
+    assert (got["rouge1"], got["rouge2"], got["rougeL"]) == approx((80.0, 50.0, 80.0))
+
+
 def test_rouge_l_is_order_sensitive() -> None:
     # same bag of words, reversed: R1 = 100, no shared bigram, LCS = 1 of 3
     got = rouge("a b c", "c b a")
