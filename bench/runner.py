@@ -169,9 +169,11 @@ def _git_sha() -> str | None:
 
 def _git_dirty(cwd: Path = Path(__file__).parent) -> bool | None:
     """True when tracked files have uncommitted changes (so ``git_sha`` alone does not say
-    which code produced the run); None outside a git checkout."""
+    which code produced the run); None outside a git checkout. ``reports/`` does not count:
+    ``make bench`` rewrites the committed reports, and they do not change what a run computes."""
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                              ":(top)", ":(top,exclude)reports"],
                              cwd=cwd, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None

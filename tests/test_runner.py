@@ -106,10 +106,16 @@ def test_manifest_says_whether_the_checkout_had_uncommitted_changes(tmp_path):
     (repo / "a.py").write_text("x = 1\n")
     subprocess.run([*git, "add", "a.py"], check=True)
     subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    (repo / "reports").mkdir()
+    (repo / "reports" / "r.md").write_text("a report\n")
+    subprocess.run([*git, "add", "reports"], check=True)
+    subprocess.run([*git, "commit", "-qm", "r"], check=True)
     (repo / "new.txt").write_text("untracked files do not count\n")
+    (repo / "reports" / "r.md").write_text("rewritten reports do not count\n")
     assert _git_dirty(repo) is False
+    assert _git_dirty(repo / "reports") is False  # the whole checkout, wherever it is asked from
     (repo / "a.py").write_text("x = 2\n")
-    assert _git_dirty(repo) is True
+    assert _git_dirty(repo) is True and _git_dirty(repo / "reports") is True
     results = tmp_path / "results"
     assert main(["run", "--suite", str(_write(tmp_path)), "--results-dir", str(results)]) == 0
     (run_dir,) = store.run_dirs(results, "toy")
