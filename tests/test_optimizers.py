@@ -13,7 +13,8 @@ def _sparse_grads(rows: int, dim: int, steps: int) -> list[torch.Tensor]:
     out = []
     for s in range(steps):
         idx = torch.randint(0, rows // (4 if s % 2 else 1), (50,), generator=g)  # repeats: coalesce sums them
-        out.append(torch.sparse_coo_tensor(idx.unsqueeze(0), torch.randn(50, dim, generator=g), (rows, dim)))
+        out.append(torch.sparse_coo_tensor(idx.unsqueeze(0), torch.randn(50, dim, generator=g), (rows, dim),
+                                           check_invariants=True))
     return out
 
 
