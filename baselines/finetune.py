@@ -32,8 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from bench.backbones.base import UnitModel
     from bench.budget import Meter
 
-PREDICT_BATCH = 128  # queries featurised per forward pass at prediction time (memory only)
-
 
 @dataclass(frozen=True)
 class SourceTraining:
@@ -78,7 +76,7 @@ def source_train(
     import numpy as np
     import torch
 
-    from baselines.optimizers import LazyAdam, dense_adam
+    from baselines.taskbatch import descend, optimizers
     from bench.backbones.flops import flops_per_example
 
     if config.batch_size < 1:
@@ -86,15 +84,7 @@ def source_train(
     if not examples or meter.remaining <= 0:
         return 0.0
     per_example = flops_per_example(model, examples[: min(8, len(examples))])
-    sparse_names = set(getattr(model, "sparse_params", ()))
-    named = dict(model.named_parameters())
-    dense = [p for n, p in named.items() if n not in sparse_names]
-    sparse = [p for n, p in named.items() if n in sparse_names]
-    opts: list[torch.optim.Optimizer] = [
-        dense_adam(dense, config.lr, weight_decay=config.weight_decay, decoupled=True)
-    ]
-    if sparse:
-        opts.append(LazyAdam(sparse, lr=config.lr))
+    opts, sparse = optimizers(model, config.lr, weight_decay=config.weight_decay)
     kwargs = {"sparse_grad": True} if sparse else {}
     n = len(examples)
     while True:
@@ -109,29 +99,13 @@ def source_train(
                 meter.step(len(batch), flops=len(batch) * per_example)
             except BudgetExhausted:
                 return per_example
-            for opt in opts:
-                opt.zero_grad(set_to_none=True)
             feats = model.featurize(batch, **kwargs)
             loss = model.loss(model.logits(model.params(), feats), model.targets(batch, feats), feats)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"source training diverged (loss {loss.item()}); lower lr (now {config.lr})"
                 )
-            loss.backward()
-            for opt in opts:
-                opt.step()
-
-
-def predict_queries(model: "UnitModel", params: dict, queries: Sequence) -> list[Prediction]:
-    """Featurise the queries in chunks and decode with ``params`` (no gradients)."""
-    import torch
-
-    out: list[Prediction] = []
-    with torch.no_grad():
-        for lo in range(0, len(queries), PREDICT_BATCH):
-            chunk = queries[lo : lo + PREDICT_BATCH]
-            out.extend(model.predict(params, model.featurize(chunk)))
-    return out
+            descend(opts, loss)
 
 
 class FineTune(ModelMethod):
@@ -152,9 +126,10 @@ class FineTune(ModelMethod):
 
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
         from baselines.adapt import adapt
+        from baselines.taskbatch import detached, predict_queries
 
         model = self._trained()
-        params = {k: v.detach() for k, v in model.params().items()}
+        params = detached(model.params())
         if episode.support:
             params = adapt(
                 model, params, episode.support, meter,

@@ -184,7 +184,7 @@ class MAML(ModelMethod):
     def train(self, source: SourceData, meter: "Meter") -> None:
         import torch
 
-        from baselines.taskbatch import example_flops, optimizers, stack_tasks
+        from baselines.taskbatch import descend, example_flops, optimizers, stack_tasks
 
         self._check()
         c = self.config
@@ -211,11 +211,7 @@ class MAML(ModelMethod):
                 first_order=first_order, vectorize=vectorize,
             ).mean()
             meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged')
-            for opt in opts:
-                opt.zero_grad(set_to_none=True)
-            loss.backward()
-            for opt in opts:
-                opt.step()
+            descend(opts, loss)
         self.model = model
 
     def trains_first_order(self, model: "UnitModel") -> bool:

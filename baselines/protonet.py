@@ -128,7 +128,7 @@ class ProtoNet(ModelMethod):
     def train(self, source: SourceData, meter: "Meter") -> None:
         import torch
 
-        from baselines.taskbatch import example_flops, optimizers
+        from baselines.taskbatch import descend, example_flops, optimizers
 
         c = self.config
         if c.shots < 1 or c.queries < 1 or c.meta_batch < 1:
@@ -148,11 +148,7 @@ class ProtoNet(ModelMethod):
             meter.step(spent, flops=fpe * spent)
             loss = self.episode_loss(model, episodes)
             meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged')
-            for opt in opts:
-                opt.zero_grad(set_to_none=True)
-            loss.backward()
-            for opt in opts:
-                opt.step()
+            descend(opts, loss)
         self.model = model
 
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:

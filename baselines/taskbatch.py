@@ -125,8 +125,11 @@ def batch_loss(model: UnitModel, params: Params, feats: Feats, targets: Sequence
     return model.loss(model.logits(params, feats), list(targets), feats)
 
 
-def optimizers(model: UnitModel, lr: float) -> tuple[list["torch.optim.Optimizer"], bool]:
+def optimizers(model: UnitModel, lr: float, weight_decay: float | None = None
+               ) -> tuple[list["torch.optim.Optimizer"], bool]:
     """Adam over the model's parameters, and whether to featurise with sparse gradients.
+    With ``weight_decay`` (source training), the dense parameters get AdamW instead
+    (decoupled decay, Loshchilov & Hutter 2019); the sparse table never decays.
 
     Parameters the model lists in ``sparse_params`` (the n-gram table) get sparse gradients
     and :class:`baselines.optimizers.LazyAdam` (SparseAdam's lazy update: only the rows an
@@ -136,11 +139,25 @@ def optimizers(model: UnitModel, lr: float) -> tuple[list["torch.optim.Optimizer
 
     sparse_names = set(getattr(model, "sparse_params", ()))
     named = dict(model.named_parameters())
-    opts: list[torch.optim.Optimizer] = [dense_adam([p for n, p in named.items() if n not in sparse_names], lr)]
+    dense = [p for n, p in named.items() if n not in sparse_names]
+    opts: list[torch.optim.Optimizer] = [
+        dense_adam(dense, lr) if weight_decay is None
+        else dense_adam(dense, lr, weight_decay=weight_decay, decoupled=True)
+    ]
     sparse = [p for n, p in named.items() if n in sparse_names]
     if sparse:
         opts.append(LazyAdam(sparse, lr=lr))
     return opts, bool(sparse)
+
+
+def descend(opts: Sequence["torch.optim.Optimizer"], loss: torch.Tensor) -> None:
+    """One optimizer step on ``loss``: clear the gradients, backpropagate, step every optimizer
+    (the dense and the sparse one of :func:`optimizers`)."""
+    for opt in opts:
+        opt.zero_grad(set_to_none=True)
+    loss.backward()
+    for opt in opts:
+        opt.step()
 
 
 def example_flops(model: UnitModel, examples: Sequence[Example]) -> float:

@@ -278,6 +278,19 @@ def zero_dropout(module: "torch.nn.Module") -> None:
                 setattr(cfg, name, 0.0)
 
 
+def adapted_names(module: "torch.nn.Module", freeze_embeddings: bool) -> tuple[str, ...]:
+    """Names of the parameters an inner loop adapts: all of them, or all but the token
+    embedding tables (every ``nn.Embedding``) when ``freeze_embeddings`` is set."""
+    from torch import nn
+
+    frozen: set[str] = set()
+    if freeze_embeddings:
+        for mod_name, mod in module.named_modules():
+            if isinstance(mod, nn.Embedding):
+                frozen.update(f"{mod_name}.{p}" for p, _ in mod.named_parameters())
+    return tuple(n for n, _ in module.named_parameters() if n not in frozen)
+
+
 def additive_mask(attention: "torch.Tensor") -> "torch.Tensor":
     """``[B, T]`` 0/1 padding mask -> ``[B, 1, 1, T]`` additive float mask.
 

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFConfig, additive_mask, autocast, oom_guard, qa_stride
+from bench.backbones.hf import HFConfig, adapted_names, additive_mask, autocast, oom_guard, qa_stride
 from bench.backbones.hf_spans import best_span, sentence_pooling
 from bench.types import Example, Prediction, TaskInfo
 
@@ -273,9 +273,4 @@ class EncoderUnits(UnitModel):
         return preds
 
     def adapted_names(self) -> tuple[str, ...]:
-        frozen: set[str] = set()
-        if self.config.freeze_embeddings:
-            for mod_name, mod in self.named_modules():
-                if isinstance(mod, nn.Embedding):
-                    frozen.update(f"{mod_name}.{p}" for p, _ in mod.named_parameters())
-        return tuple(n for n, _ in self.named_parameters() if n not in frozen)
+        return adapted_names(self, self.config.freeze_embeddings)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFBackbone, HFConfig, additive_mask, autocast, oom_guard
+from bench.backbones.hf import HFBackbone, HFConfig, adapted_names, additive_mask, autocast, oom_guard
 from bench.types import Example, Prediction, TaskInfo
 
 
@@ -152,9 +152,4 @@ class Seq2SeqUnits(UnitModel):
         return [Prediction(text=t.strip()) for t in self.tokenizer.batch_decode(out.tolist(), skip_special_tokens=True)]
 
     def adapted_names(self) -> tuple[str, ...]:
-        frozen: set[str] = set()
-        if self.config.freeze_embeddings:
-            for mod_name, mod in self.named_modules():
-                if isinstance(mod, nn.Embedding):
-                    frozen.update(f"{mod_name}.{p}" for p, _ in mod.named_parameters())
-        return tuple(n for n, _ in self.named_parameters() if n not in frozen)
+        return adapted_names(self, self.config.freeze_embeddings)
