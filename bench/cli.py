@@ -11,7 +11,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bench.runner import Prepared
 
 DEFAULT_SUITE = "default"
 
@@ -62,12 +65,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if any(m not in {s.label for s in suite.methods} for m in only_methods):
         suite, only_methods = suites.with_methods(suite, args.method), ()
     prepared = prepare(suite, Path(args.results_dir), _data_dir(args.data_dir), args.new_run,
-                       only_tasks, only_methods)
+                       only_tasks, only_methods, retry_failed=args.retry_failed)
     pending = prepared.pending
+    retried = f" ({len(prepared.retry)} failed, computed again)" if prepared.retry else ""
     print(f"suite {suite.name}: {len(prepared.cells)} cells, {len(prepared.cells) - len(pending)} already "
-          f"finished, {len(pending)} to compute -> {prepared.run_dir}", file=sys.stderr)
+          f"finished, {len(pending)} to compute{retried} -> {prepared.run_dir}", file=sys.stderr)
     if not pending:
-        print("nothing to do: every cell of this run is finished (use --new-run to start over)", file=sys.stderr)
+        print(_nothing_to_do(args, prepared), file=sys.stderr)
         return 0
     executor_name = args.executor or suite.executor.get("name", "local")
     from bench.executors import EXECUTORS
@@ -90,6 +94,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"computed {summary.computed} cells ({counts}); skipped {summary.skipped} finished; "
           f"results in {prepared.run_dir}", file=sys.stderr)
     return summary.exit_code
+
+
+def _nothing_to_do(args: argparse.Namespace, prepared: "Prepared") -> str:
+    """The hint when every cell is finished: commands that do something from here."""
+    suite = f" --suite {args.suite}" if args.suite != DEFAULT_SUITE else ""
+    root = f" --results-dir {args.results_dir}" if args.results_dir != "results" else ""
+    out = f"nothing to do: every cell of this run is finished; `xlbench report{suite}{root}` renders it"
+    if prepared.failed:
+        out += (f"; {len(prepared.failed)} cells are failed/oom: `xlbench run{suite}{root} --retry-failed` "
+                "computes them again")
+    return out + f"; `xlbench run{suite}{root} --new-run` starts a fresh run folder beside it"
 
 
 def _runs(args: argparse.Namespace) -> list[Path]:
@@ -222,7 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compute only these methods of the suite's run (repeatable); other names "
                         "(built-in, plugin or module:Class) replace the suite's methods in a new run")
     p.add_argument("--data-dir", help="folder holding real datasets in their upstream layout (or env XLBENCH_DATA)")
-    p.add_argument("--new-run", action="store_true", help="start a new run even if the suite changed")
+    p.add_argument("--new-run", action="store_true",
+                   help="start a new run folder (also when the suite changed); without it a rerun resumes")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="compute again the cells recorded failed, oom or timed out (their old records are "
+                        "kept as *.retried-N)")
     p.add_argument("--executor", help="engine: local (default: supervised worker subprocesses), dask, slurm, inline (this process)")
     p.add_argument("--workers", type=int, help="parallel workers for executors that have them")
     p.set_defaults(func=cmd_run)
@@ -285,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except XlbenchError as exc:
         print(f"xlbench: error: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
         print("xlbench: interrupted", file=sys.stderr)
         return 130

@@ -15,13 +15,16 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from bench import registry, store
+from bench import record, registry, store
 from bench.errors import XlbenchError
 from bench.seeding import derive_seed, generator
 from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite
 from bench.types import CellKey, SourceKey, TaskInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sqlite3
 
 ProgressFn = Callable[[dict], None]
 
@@ -36,6 +39,8 @@ class Prepared:
     infos: dict[str, TaskInfo]
     cells: tuple[CellKey, ...]
     done: frozenset[str]
+    failed: frozenset[str] = frozenset()  # finished as failed/oom (in ``done``); --retry-failed redoes them
+    retry: frozenset[str] = frozenset()  # failed/oom cells this invocation computes again (not in ``done``)
 
     @property
     def pending(self) -> tuple[CellKey, ...]:
@@ -65,11 +70,14 @@ def prepare(
     new_run: bool = False,
     only_tasks: Sequence[str] = (),
     only_methods: Sequence[str] = (),
+    retry_failed: bool = False,
 ) -> Prepared:
     """Preflight: resolve names, validate data, choose the run folder. Writes nothing.
 
     ``only_tasks`` / ``only_methods`` (labels of the suite) restrict which cells this
     invocation computes without changing the run: the rest stay for a later invocation.
+    ``retry_failed`` makes cells recorded ``failed`` or ``oom`` (timeouts are ``failed``)
+    pending again; :func:`open_run` sets their old records aside.
     """
     infos: dict[str, TaskInfo] = {}
     for spec in suite.tasks:
@@ -95,16 +103,43 @@ def prepare(
         for lang in infos[spec.label].target_langs
         for shots in suite.shots
     )
-    done = frozenset(store.finished_cells(run_dir)) if run_dir.exists() else frozenset()
-    return Prepared(suite, run_dir, data_dir, infos, cells, done)
+    statuses = store.final_statuses(run_dir) if run_dir.exists() else {}
+    wanted = {c.id() for c in cells}
+    failed = frozenset(k for k, v in statuses.items() if v in record.RETRYABLE and k in wanted)
+    retry = failed if retry_failed else frozenset()
+    done = frozenset(statuses) - retry
+    return Prepared(suite, run_dir, data_dir, infos, cells, done, failed - retry, retry)
+
+
+def open_run(prepared: Prepared) -> "sqlite3.Connection":
+    """Start computing a prepared run: write its manifest, set aside the records of the
+    cells to retry, and open its index reconciled with the files (:func:`bench.store.open_index`).
+
+    Every executor calls this once before its first group; the connection is its index writer.
+    """
+    write_manifest(prepared)
+    for cell_id in sorted(prepared.retry):
+        store.set_aside_for_retry(prepared.run_dir, cell_id)
+    return store.open_index(prepared.run_dir)
 
 
 def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
-    run_dir = results_root / suite.name / suite.fingerprint()
+    """``<suite>/<fingerprint>``; a rerun resumes the newest run of that fingerprint, and
+    ``new_run`` starts a fresh folder (``<fingerprint>.<n>`` when the suite did not change)."""
+    fingerprint = suite.fingerprint()
+    run_dir = results_root / suite.name / fingerprint
     _check_writable(results_root)
-    if (run_dir / "manifest.json").exists() or new_run:
-        return run_dir
     previous = store.run_dirs(results_root, suite.name)
+    if new_run:
+        n = 2
+        while run_dir.exists() and (run_dir / "manifest.json").exists():
+            run_dir, n = results_root / suite.name / f"{fingerprint}.{n}", n + 1
+        return run_dir
+    same = [d for d in previous if d.name == fingerprint or d.name.startswith(f"{fingerprint}.")]
+    if same:
+        return same[-1]
+    if run_dir.exists():
+        return run_dir  # begun but no manifest yet
     if previous:
         old = store.read_json(previous[-1] / "manifest.json")["suite"]
         changed = diff(old, suite.resolved())
@@ -203,6 +238,7 @@ def compute_group(
     cells: Sequence[CellKey],
     progress: ProgressFn | None = None,
     on_start: Callable[[CellKey], None] | None = None,
+    owned: Callable[[], bool] | None = None,
 ) -> list[dict]:
     """Train (or load) one source unit and evaluate its cells; returns the stored records.
 
@@ -211,6 +247,10 @@ def compute_group(
     score; no score is stored), ``oom`` or ``failed`` (the method raised; the error is kept).
     Each start of a cell is logged (:func:`bench.store.begin_attempt`), so a record's
     ``attempts`` counts the workers that died on it too. ``on_start`` is told before each cell.
+    ``owned`` (the group's lease, :meth:`bench.lease.Lease.owned`) is asked before each cell:
+    a worker that stalled and lost its lease to another process stops instead of computing
+    the group a second time. A full disk raises :class:`bench.store.DiskFull` (never a
+    ``failed`` cell: the run stops and a rerun resumes).
     """
     from bench.budget import Meter
     from bench.episodes import build_episodes
@@ -238,9 +278,13 @@ def compute_group(
     if needed:
         try:
             records += _source(method, task, source_key, budget.source_examples, run_dir, Meter)
+        except store.DiskFull:
+            raise
         except Exception as exc:  # recorded on every cell of the group, never swallowed
             source_outcome = _outcome(exc, "source")
     for cell in cells:
+        if owned is not None and not owned():
+            break  # another process took the group over while we stalled; it computes the rest
         start = time.perf_counter()
         if on_start:
             on_start(cell)
@@ -316,6 +360,10 @@ def _source(method: Any, task: Any, key: SourceKey, cap: int, run_dir: Path, met
             return []
         except NotImplementedError:
             pass
+        except Exception as exc:  # a truncated or corrupt checkpoint: keep it aside, train again
+            moved = record.set_aside(ckpt)
+            store.notice(f"source checkpoint {ckpt} is unreadable ({type(exc).__name__}: {exc}); "
+                         f"moved aside to {moved.name if moved else '(gone)'} and training again")
     from bench.budget import BudgetExhausted
 
     store.begin_attempt(run_dir, f"source__{key.id()}")
@@ -333,9 +381,15 @@ def _source(method: Any, task: Any, key: SourceKey, cap: int, run_dir: Path, met
         from safetensors.torch import save_file
 
         tmp = ckpt.with_suffix(".tmp")
-        ckpt.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
-        tmp.replace(ckpt)
+        try:
+            ckpt.parent.mkdir(parents=True, exist_ok=True)
+            save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+            tmp.replace(ckpt)
+        except Exception as exc:
+            tmp.unlink(missing_ok=True)
+            if store.is_disk_full(exc):
+                raise store.disk_full_error(ckpt, exc) from exc
+            raise
     rec = {"type": "source", "run_id": run_dir.name, "key": dataclasses.asdict(key),
            "audit": {"examples": usage.examples, "steps": usage.steps, "flops": usage.flops,
                      "seconds": usage.seconds, "cap": usage.cap, "episodes": 0}}

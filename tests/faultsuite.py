@@ -71,3 +71,13 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def done_record(run_id: str, cell) -> dict:
+    """A valid ``done`` cell record for ``cell`` (a CellKey), as a worker writes it."""
+    import dataclasses
+
+    return {"type": "cell", "run_id": run_id, "suite": "fake", "key": dataclasses.asdict(cell),
+            "kind": "classification", "status": "done", "reason": None, "attempts": 1,
+            "scores": [{"episode": 0, "metric": "accuracy", "value": 50.0}],
+            "audit": {"examples": 2, "steps": 1, "flops": 0.0, "seconds": 0.0, "cap": 100, "episodes": 1}}

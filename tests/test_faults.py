@@ -17,7 +17,7 @@ import pytest
 
 from bench import store
 from bench.cli import main
-from tests.faultsuite import ROOT, alive, attempt_pids, env, records, run_dir, spawn, write_suite
+from tests.faultsuite import ROOT, alive, attempt_pids, done_record, env, records, run_dir, spawn, write_suite
 
 pytestmark = pytest.mark.faults
 
@@ -179,12 +179,12 @@ def test_rerunning_a_finished_1000_cell_run_computes_nothing(tmp_path, capsys):
     for cell in prepared.cells:  # a finished run, written directly (computing it is not the point)
         path = store.cell_path(prepared.run_dir, cell.id())
         path.parent.mkdir(exist_ok=True)
-        path.write_text(json.dumps({"type": "cell", "status": "done", "key": {}}))
+        path.write_text(json.dumps(done_record(prepared.run_dir.name, cell)))
     start = time.perf_counter()
     assert _run(suite, tmp_path / "r") == 0
     seconds = time.perf_counter() - start
     print(f"\nresume of a finished 1000-cell run: {seconds:.2f}s")
-    assert "0 to compute" in capsys.readouterr().err
+    assert "1000 already finished, 0 to compute" in capsys.readouterr().err
     assert not (prepared.run_dir / "attempts").exists() and seconds < 60
 
 

@@ -19,10 +19,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-from bench import store
+from bench import record, store
 from bench.executors.base import Summary
 from bench.executors.worker import payload
-from bench.runner import Prepared
+from bench.runner import Prepared, open_run
 from bench.types import CellKey, SourceKey
 
 Loss = Literal["died", "timeout", "error"]
@@ -53,7 +53,7 @@ class Coordinator:
         self.skipped = len(prepared.cells) - len(prepared.pending)
         self.group_losses: Counter[SourceKey] = Counter()
         self.accepted: set[str] = set()
-        self.conn = store.connect(self.run_dir)
+        self.conn = open_run(prepared)  # manifest, retried cells set aside, index reconciled
         self._suite = prepared.suite.resolved()
 
     # --- submissions ----------------------------------------------------------------
@@ -71,8 +71,12 @@ class Coordinator:
     # --- what comes back ------------------------------------------------------------
 
     def accept(self, rec: dict, seconds: float = 0.0, computed: bool = True) -> None:
-        """Index one record from a worker (or from the coordinator) and report progress."""
-        store.index_records(self.conn, [rec])
+        """Index one record from a worker (or from the coordinator) and report progress.
+
+        ``computed`` is False for records this run did not compute (another process did):
+        they count as skipped, so each of two concurrent runs reports only its own cells.
+        """
+        store.index_records(self.conn, [rec], self.run_dir)
         if rec["type"] != "cell":
             return
         cell_id = CellKey(**rec["key"]).id()
@@ -86,14 +90,20 @@ class Coordinator:
         else:
             self.skipped += 1
 
-    def finished(self, flight: Flight) -> None:
-        """A group came back (or died): index its files (the truth) that no event brought."""
+    def finished(self, flight: Flight, busy: bool = False) -> None:
+        """A group came back (or died): index its files (the truth) that no event brought.
+
+        A cell counts as computed by this run only if its attempt log grew since the flight
+        was sent and the worker held the group (``busy`` is False): otherwise another
+        process finished it.
+        """
         path = store.source_path(self.run_dir, flight.key.id())
-        if path.is_file():
-            store.index_records(self.conn, [store.read_json(path)])
+        if (rec := record.read(path)[0]) is not None:
+            store.index_records(self.conn, [rec], self.run_dir)
         for cell in flight.cells:  # finished by a worker that died before returning them
             if cell.id() not in self.accepted and (rec := store.final_record(self.run_dir, cell.id())):
-                self.accept(rec)
+                ours = not busy and store.attempts(self.run_dir, cell.id()) > flight.before.get(cell.id(), 0)
+                self.accept(rec, computed=ours)
 
     def lost(self, flight: Flight, why: Loss, detail: str) -> list[CellKey]:
         """A worker stopped without finishing ``flight``: record what is final, return what to resubmit."""
@@ -147,7 +157,7 @@ class Coordinator:
             rec["error"] = error[-8000:]
         store.write_json(store.cell_path(self.run_dir, cell.id()), rec)
         if status == "interrupted":
-            store.index_records(self.conn, [rec])
+            store.index_records(self.conn, [rec], self.run_dir)
         return rec
 
     def summary(self) -> Summary:

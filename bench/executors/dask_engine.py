@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from bench import store
 from bench.executors.base import Executor, Summary
 from bench.executors.coordinator import Coordinator, Flight
 from bench.executors.worker import run_group
-from bench.runner import Prepared, write_manifest
+from bench.runner import Prepared
 
 BUSY_RETRY_S = 1.0
 
@@ -53,7 +54,6 @@ class DaskExecutor(Executor):
     def run(self, prepared: Prepared, progress: Callable[[dict], None]) -> Summary:
         if not prepared.pending:
             return Summary(0, len(prepared.cells), {})
-        write_manifest(prepared)
         coord = Coordinator(prepared, self.options, progress)
         client, cluster = _cluster(self.options)
         gpus = int(self.options.get("gpus_per_group", 0))
@@ -95,6 +95,8 @@ class DaskExecutor(Executor):
             flight, _ = running.pop(fut)
             try:
                 result = fut.result()
+            except store.DiskFull:
+                raise  # the run stops; a rerun resumes it
             except Exception as exc:  # KilledWorker, CommClosedError, ...: the worker died
                 coord.finished(flight)
                 left = coord.lost(flight, "died", f"{type(exc).__name__}: {exc}")
@@ -105,7 +107,7 @@ class DaskExecutor(Executor):
                 coord.accept(rec)
             for rec in result["reused"]:
                 coord.accept(rec, computed=False)
-            coord.finished(flight)
+            coord.finished(flight, busy=result["busy"])
             if result["busy"]:
                 waiting.append((time.monotonic() + BUSY_RETRY_S, flight))
         if coord.timeout_s:

@@ -7,7 +7,7 @@ from typing import Callable
 
 from bench import store
 from bench.executors.base import Executor, Summary
-from bench.runner import Prepared, compute_group, write_manifest
+from bench.runner import Prepared, compute_group, open_run
 
 
 class InlineExecutor(Executor):
@@ -18,14 +18,13 @@ class InlineExecutor(Executor):
         skipped = len(prepared.cells) - len(pending)
         if not pending:
             return Summary(0, skipped, {})
-        write_manifest(prepared)
         statuses: Counter[str] = Counter()
-        conn = store.connect(prepared.run_dir)
+        conn = open_run(prepared)
         try:
             for key, cells in prepared.groups().items():
                 records = compute_group(prepared.suite.resolved(), prepared.run_dir,
                                         prepared.data_dir, key, cells, progress)
-                store.index_records(conn, records)
+                store.index_records(conn, records, prepared.run_dir)
                 statuses.update(r["status"] for r in records if r["type"] == "cell")
         finally:
             conn.close()

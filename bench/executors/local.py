@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bench import store
 from bench.executors.base import Executor, Summary
 from bench.executors.coordinator import Coordinator, Flight
-from bench.runner import Prepared, write_manifest
+from bench.runner import Prepared
 
 BUSY_RETRY_S = 1.0  # wait before retrying a group whose lease another process holds
 
@@ -55,7 +56,6 @@ class LocalExecutor(Executor):
     def run(self, prepared: Prepared, progress: Callable[[dict], None]) -> Summary:
         if not prepared.pending:
             return Summary(0, len(prepared.cells), {})
-        write_manifest(prepared)
         coord = Coordinator(prepared, self.options, progress)
         queue: deque[tuple[float, Flight]] = deque(
             (0.0, coord.flight(k, cells)) for k, cells in prepared.groups().items())
@@ -158,13 +158,15 @@ class LocalExecutor(Executor):
         elif kind == "done":
             for rec in event["reused"]:
                 coord.accept(rec, computed=False)
-            coord.finished(slot.flight)
+            coord.finished(slot.flight, busy=event["busy"])
             if event["busy"]:
                 queue.append((time.monotonic() + BUSY_RETRY_S, slot.flight))
             slot.flight = None
         elif kind == "error":
             coord.lost(slot.flight, "error", event["error"])
             slot.flight = None
+        elif kind == "fatal":  # the disk is full: stop the run (a rerun resumes it)
+            raise store.DiskFull(event["error"])
 
     def _lost(self, slot: _Slot, coord: Coordinator, queue: deque, why: str, detail: str) -> None:
         slot.dead = True

@@ -23,7 +23,7 @@ from bench import lease
 from bench.executors.base import Executor, Summary
 from bench.executors.coordinator import Coordinator, Flight
 from bench.executors.worker import run_group
-from bench.runner import Prepared, write_manifest
+from bench.runner import Prepared
 
 ALIVE = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
          "RESIZING", "SUSPENDED", "STAGE_OUT", "SIGNALING"}
@@ -63,7 +63,6 @@ class SlurmExecutor(Executor):
             return Summary(0, len(prepared.cells), {})
         import submitit
 
-        write_manifest(prepared)
         coord = Coordinator(prepared, self.options, progress)
         folder = prepared.run_dir / "slurm"
         executor = submitit.SlurmExecutor(folder=str(folder), max_num_timeout=int(self.options.get("retries", 2)))
@@ -130,7 +129,7 @@ class SlurmExecutor(Executor):
                 coord.accept(rec)
             for rec in result["reused"]:
                 coord.accept(rec, computed=False)
-            coord.finished(flight)
+            coord.finished(flight, busy=result["busy"])
             if result["busy"]:
                 again.append(flight)
         return again

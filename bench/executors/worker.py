@@ -43,7 +43,7 @@ def run_group(job: dict, on_event: EventFn | None = None) -> dict:
     """Compute one group; returns ``{"busy", "records", "reused"}``.
 
     ``busy`` is True when a live process holds the group's lease (nothing was done; try
-    again later). ``reused`` are the final records of cells someone already finished.
+    again later), or took it over while this worker stalled (it stopped before the next cell). ``reused`` are the final records of cells someone already finished.
     Events: ``{"event": "start", "cell": id}`` before each cell, ``{"event": "record", ...}``
     after it.
     """
@@ -66,8 +66,10 @@ def run_group(job: dict, on_event: EventFn | None = None) -> dict:
             emit({"event": "record", "record": event["record"], "seconds": event["seconds"]})
 
         records = compute_group(job["suite"], run_dir, None if job["data_dir"] is None else Path(job["data_dir"]),
-                                key, todo, progress, on_start=lambda c: emit({"event": "start", "cell": c.id()})) if todo else []
-        return {"busy": False, "records": records, "reused": reused}
+                                key, todo, progress, on_start=lambda c: emit({"event": "start", "cell": c.id()}),
+                                owned=held.owned) if todo else []
+        # A lease lost while we stalled: the new owner computes what we did not; ask again later.
+        return {"busy": not held.owned(), "records": records, "reused": reused}
     finally:
         held.release()
 
@@ -106,6 +108,9 @@ def main(argv: Sequence[str]) -> int:
         start = time.perf_counter()
         try:
             result = run_group(job, send)
+        except store.DiskFull as exc:  # not the cell's fault: the coordinator stops the run
+            send({"event": "fatal", "error": str(exc)})
+            continue
         except Exception:  # outside any cell (e.g. the task failed to build): the group fails
             send({"event": "error", "error": traceback.format_exc()[-8000:]})
             continue
