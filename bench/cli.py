@@ -98,8 +98,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _nothing_to_do(args: argparse.Namespace, prepared: "Prepared") -> str:
     """The hint when every cell is finished: commands that do something from here."""
-    suite = f" --suite {args.suite}" if args.suite != DEFAULT_SUITE else ""
-    root = f" --results-dir {args.results_dir}" if args.results_dir != "results" else ""
+    from shlex import quote
+
+    suite = f" --suite {quote(args.suite)}" if args.suite != DEFAULT_SUITE else ""
+    root = f" --results-dir {quote(args.results_dir)}" if args.results_dir != "results" else ""
     out = f"nothing to do: every cell of this run is finished; `xlbench report{suite}{root}` renders it"
     if prepared.failed:
         out += (f"; {len(prepared.failed)} cells are failed/oom: `xlbench run{suite}{root} --retry-failed` "

@@ -59,3 +59,15 @@ class Echo(Method):
         counts = Counter(ex.label for ex in episode.support)
         label = min(counts, key=lambda k: (-counts[k], k)) if counts else self.config.bias
         return [Prediction(label=label) for _ in episode.query]
+
+
+class StatefulEcho(Echo):
+    """``Echo`` with a source checkpoint (one tensor), so runs reuse ``source/<key>.safetensors``."""
+
+    def state(self):
+        import torch
+
+        return {"bias": torch.tensor([float(self.config.bias)])}
+
+    def load_state(self, state):
+        self.loaded = state["bias"]

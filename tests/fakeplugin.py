@@ -2,7 +2,7 @@
 
 ``FakeTask`` generates its data (``langs`` target languages); ``FakeMethod`` predicts the
 majority support label and can crash (``os._exit``), hang, raise, run out of memory,
-produce a NaN loss at a given step, or sleep — on a chosen target language, optionally only
+produce a NaN loss at a given step, fill the disk, or sleep — on a chosen target language, optionally only
 once (``once``: a marker file path created on the first fault). ``FakeBackbone`` builds
 nothing, so workers never import torch.
 """
@@ -67,7 +67,7 @@ class FakeBackbone:
 
 @dataclass(frozen=True)
 class FakeMethodConfig:
-    fault: str = ""  # "", crash, hang, raise, oom, nan
+    fault: str = ""  # "", crash, hang, raise, oom, nan, enospc (the disk fills up)
     phase: str = "adapt"  # where the fault happens: source or adapt
     lang: str = ""  # adapt faults: only on this target language ("" = every one)
     shots: int = -2  # adapt faults: only at this K (-2 = every K)
@@ -98,6 +98,8 @@ class FakeMethod(Method):
             raise RuntimeError(f"fake failure in {phase}")
         if c.fault == "oom":
             raise MemoryError("fake allocation of 1 TiB")
+        if c.fault == "enospc":
+            fill_the_disk()
         if c.fault == "nan":
             for step in range(1, 10):
                 meter.step(1, loss=float("nan") if step == c.nan_step else 1.0 / step)
@@ -115,3 +117,13 @@ class FakeMethod(Method):
         counts = Counter(ex.label for ex in episode.support)
         label = min(counts, key=lambda k: (-counts[k], k)) if counts else 0
         return [Prediction(label=label) for _ in episode.query]
+
+
+def fill_the_disk() -> None:
+    """Fault ``enospc``: from now on every fsync in this process fails with ENOSPC (disk full)."""
+    import errno
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    os.fsync = full
