@@ -278,7 +278,7 @@ def test_a_recomputed_cell_replaces_all_its_rows(tmp_path):
     store.write_json(path, failed)
     conn = store.connect(run)
     try:
-        store.index_records(conn, [failed], run)
+        store.index_records(conn, [failed])
         where = " AND ".join(f"{k} = ?" for k in rec["key"])
         n = conn.execute(f"SELECT COUNT(*) FROM scores WHERE {where}", list(rec["key"].values())).fetchone()[0]
     finally:
