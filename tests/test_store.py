@@ -351,7 +351,7 @@ def test_nothing_to_do_hint_names_commands_that_work(tmp_path, capsys):
 class _FullAtCommit(sqlite3.Connection):
     """A connection whose COMMIT number ``fail_at`` fails as on a full disk (SQLite rolls back)."""
 
-    fail_at = 3
+    fail_at = 2
     commits = 0
 
     def execute(self, sql, *args):  # type: ignore[override]
@@ -369,6 +369,7 @@ class _FullAtCommit(sqlite3.Connection):
                    behaviour="'disk full while writing …' and exit 1 (no traceback); a rerun resumes and completes")
 def test_disk_full_at_index_commit_says_so_and_a_resume_completes(tmp_path, capsys, monkeypatch):
     real = sqlite3.connect
+    monkeypatch.setattr(_FullAtCommit, "commits", 0)
     monkeypatch.setattr(sqlite3, "connect", lambda *a, **kw: real(*a, **kw, factory=_FullAtCommit))
     assert _run(tmp_path) == 1
     err = capsys.readouterr().err
