@@ -239,3 +239,64 @@ def test_preflight_failure_exits_2_fast_with_no_cell_started(tmp_path, capsys):
         assert time.perf_counter() - start < 10
         assert not list(results.glob("*/*/attempts")) and not list(results.glob("*/*/cells"))
     assert "unknown executor 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.fault(area="store", case="cells written by workers after the coordinator stopped reading, then kill -9",
+                   behaviour="results/report index every cell file on read; nothing is silently missing")
+def test_cells_written_while_the_coordinator_was_stopped_are_reported(tmp_path, capsys):
+    suite = write_suite(tmp_path, {"sleep_s": 0.2}, langs=3)  # 12 cells, ~0.4 s each, 2 workers
+    results = tmp_path / "r"
+    proc = spawn(suite, results)
+    cells = lambda: list(results.glob("fake/*/cells/*.json"))  # noqa: E731
+    assert _wait(lambda: len(cells()) >= 2), proc.communicate()
+    proc.send_signal(signal.SIGSTOP)  # the coordinator stops reading; its workers go on writing
+    seen = len(cells())
+    assert _wait(lambda: len(cells()) >= seen + 2, 60), "the workers wrote nothing while the coordinator was stopped"
+    proc.kill()
+    proc.wait()
+    run = run_dir(results)
+    assert _wait(lambda: not any(alive(p) for p in attempt_pids(run)), 10)
+    done = [r for r in records(run).values() if r["status"] == "done"]
+    assert main(["results", "--suite", "fake", "--results-dir", str(results)]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == len(done) * 4 and len(done) >= seen + 2
+
+
+@pytest.mark.fault(area="executor", case="disk full while a worker writes a cell",
+                   behaviour="'disk full while writing <file>', exit 1, no cell recorded failed; a rerun completes")
+def test_disk_full_in_a_worker_stops_the_run_and_a_resume_completes(tmp_path):
+    marker = tmp_path / "filled"
+    suite = write_suite(tmp_path, {"fault": "enospc", "lang": "t1", "shots": 2, "once": str(marker)})
+    results = tmp_path / "r"
+    first = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--suite", str(suite), "--results-dir",
+                            str(results)], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=180)
+    assert first.returncode == 1 and marker.exists(), first.stderr
+    assert "disk full while writing" in first.stderr and "Traceback" not in first.stderr, first.stderr
+    run = run_dir(results)
+    assert "failed" not in {r["status"] for r in records(run).values()}
+    again = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--suite", str(suite), "--results-dir",
+                            str(results)], cwd=ROOT, env=env(), capture_output=True, text=True, timeout=180)
+    assert again.returncode == 0, again.stderr
+    recs = records(run)
+    assert len(recs) == N and {r["status"] for r in recs.values()} == {"done"}
+    assert len(store.load([run]).scores) == ROWS
+
+
+@pytest.mark.fault(area="executor", case="two concurrent `xlbench run` on one run",
+                   behaviour="each cell computed once; each run reports only the cells it computed")
+def test_two_concurrent_runs_each_report_only_their_own_cells(tmp_path):
+    import re
+
+    suite = write_suite(tmp_path, {"sleep_s": 0.1}, langs=3)
+    results = tmp_path / "r"
+    first = spawn(suite, results)
+    assert _wait(lambda: len(list(results.glob("fake/*/cells/*.json"))) >= 1)
+    second = spawn(suite, results)
+    computed = []
+    for proc in (first, second):
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err.decode()
+        computed.append(int(re.search(r"computed (\d+) cells", err.decode()).group(1)))
+    run = run_dir(results)
+    assert len(records(run)) == 12 and all(store.attempts(run, k) == 1 for k in records(run))
+    assert sum(computed) == 12, computed
