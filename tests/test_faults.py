@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from bench import store
+from bench import lease, store
 from bench.cli import main
 from tests.faultsuite import ROOT, alive, attempt_pids, done_record, env, records, run_dir, spawn, write_suite
 
@@ -159,13 +160,16 @@ def test_two_processes_on_one_run_compute_each_cell_once(tmp_path):
     suite = write_suite(tmp_path, {"sleep_s": 0.1}, langs=3)
     results = tmp_path / "r"
     first, second = spawn(suite, results), spawn(suite, results)
+    computed = []
     for proc in (first, second):
         _, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err.decode()
+        computed.append(int(re.search(r"computed (\d+) cells", err.decode()).group(1)))
     run = run_dir(results)
     assert len(records(run)) == 12
     assert all(store.attempts(run, k) == 1 for k in records(run))
     assert len(store.load([run]).scores) == 12 * 4
+    assert sum(computed) == 12, computed  # each run reports the cells it computed, not the other's
 
 
 def test_rerunning_a_finished_1000_cell_run_computes_nothing(tmp_path, capsys):
@@ -282,21 +286,29 @@ def test_disk_full_in_a_worker_stops_the_run_and_a_resume_completes(tmp_path):
     assert len(store.load([run]).scores) == ROWS
 
 
-@pytest.mark.fault(area="executor", case="two concurrent `xlbench run` on one run",
-                   behaviour="each cell computed once; each run reports only the cells it computed")
-def test_two_concurrent_runs_each_report_only_their_own_cells(tmp_path):
-    import re
+@pytest.mark.fault(area="executor", case="a second run on a group another process holds and finishes",
+                   behaviour="each run reports only the cells it computed (the other's count as skipped)")
+def test_a_run_reports_only_the_cells_it_computed(tmp_path):
+    from bench.runner import prepare, write_manifest
+    from bench.suite import load_suite
 
-    suite = write_suite(tmp_path, {"sleep_s": 0.1}, langs=3)
+    suite = write_suite(tmp_path, seeds=(0,), executor={"name": "local", "workers": 1})  # one group, 4 cells
     results = tmp_path / "r"
-    first = spawn(suite, results)
-    assert _wait(lambda: len(list(results.glob("fake/*/cells/*.json"))) >= 1)
-    second = spawn(suite, results)
-    computed = []
-    for proc in (first, second):
-        _, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err.decode()
-        computed.append(int(re.search(r"computed (\d+) cells", err.decode()).group(1)))
-    run = run_dir(results)
-    assert len(records(run)) == 12 and all(store.attempts(run, k) == 1 for k in records(run))
-    assert sum(computed) == 12, computed
+    prepared = prepare(load_suite(str(suite)), results, None)
+    write_manifest(prepared)
+    ((key, cells),) = prepared.groups().items()
+    other = lease.Lease(lease.lock_path(prepared.run_dir, key.id()))  # another run holds the group
+    assert other.acquire()
+    try:
+        proc = spawn(suite, results)
+        assert _wait(lambda: (prepared.run_dir / "logs").exists(), 60)  # it planned its 4 cells
+        for cell in cells:  # ... which the other run finishes while this one is told "busy"
+            store.write_json(store.cell_path(prepared.run_dir, cell.id()), done_record(prepared.run_dir.name, cell))
+        # A worker that finds the lease taken tries a takeover under locks/.takeover: busy.
+        assert _wait(lambda: (prepared.run_dir / "locks" / ".takeover").exists(), 120)
+        time.sleep(1.0)
+    finally:
+        other.release()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert "computed 0 cells" in err.decode() and "skipped 4 finished" in err.decode(), err.decode()
