@@ -56,6 +56,8 @@ def test_slurm_gives_the_same_score_rows(tmp_path, slurm):
     assert len(local) == 8 * 4 and local.equals(via_slurm)
 
 
+@pytest.mark.fault(area="executor", case="a Slurm job is preempted (SIGUSR2)",
+                   behaviour="the same group is requeued and skips its finished cells")
 def test_preempted_slurm_job_requeues_the_same_group_and_skips_finished_cells(tmp_path):
     from submitit.helpers import DelayedSubmission
 
@@ -77,6 +79,8 @@ def test_preempted_slurm_job_requeues_the_same_group_and_skips_finished_cells(tm
     assert all(store.attempts(prepared.run_dir, c.id()) == 1 for c in cells)
 
 
+@pytest.mark.fault(area="executor", case="a lease owner stalls (its heartbeat stops)",
+                   behaviour="the stale lease is taken over; the stalled owner cannot remove the new lock")
 def test_lease_is_exclusive_while_alive_and_taken_over_when_stale(tmp_path):
     path = tmp_path / "locks" / "g.lock"
     first = lease.Lease(path, heartbeat_s=0.1, stale_s=5)
@@ -96,6 +100,8 @@ def test_lease_is_exclusive_while_alive_and_taken_over_when_stale(tmp_path):
     assert not path.exists()
 
 
+@pytest.mark.fault(area="executor", case="the lock of a dead process on this host",
+                   behaviour="stale at once and taken over")
 def test_lock_of_a_dead_process_on_this_host_is_stale_at_once(tmp_path):
     path = tmp_path / "g.lock"
     dead = 2**22 + 12345  # beyond pid_max on most systems: not alive

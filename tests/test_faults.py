@@ -39,6 +39,8 @@ def _wait(pred, timeout=60.0):
     return False
 
 
+@pytest.mark.fault(area="executor", case="a worker dies (os._exit) once mid-cell",
+                   behaviour="that cell costs one attempt and is retried; the run ends all done")
 def test_worker_killed_once_costs_that_cell_one_attempt(tmp_path):
     marker = tmp_path / "crashed-once"
     suite = write_suite(tmp_path, {"fault": "crash", "lang": "t1", "shots": 2, "once": str(marker)})
@@ -51,6 +53,8 @@ def test_worker_killed_once_costs_that_cell_one_attempt(tmp_path):
     assert len(store.load([run_dir(tmp_path / "r")]).scores) == ROWS
 
 
+@pytest.mark.fault(area="executor", case="a cell kills its worker on every attempt",
+                   behaviour="failed after retries + 1 attempts with the reason; the other cells finish; exit 1")
 def test_cell_that_always_crashes_fails_after_its_attempts_and_others_finish(tmp_path, capsys):
     suite = write_suite(tmp_path, {"fault": "crash", "lang": "t1", "shots": 2},
                         {"name": "local", "workers": 2, "retries": 1})
@@ -65,6 +69,8 @@ def test_cell_that_always_crashes_fails_after_its_attempts_and_others_finish(tmp
     assert "2 failed" in capsys.readouterr().err
 
 
+@pytest.mark.fault(area="executor", case="NaN loss during adaptation",
+                   behaviour="the cell is diverged with the step; no NaN score stored; the next cell runs")
 def test_nan_loss_at_step_3_is_recorded_as_diverged_and_the_next_cell_runs(tmp_path):
     suite = write_suite(tmp_path, {"fault": "nan", "lang": "t0", "shots": 2, "nan_step": 3})
     assert _run(suite, tmp_path / "r") == 1
@@ -78,6 +84,8 @@ def test_nan_loss_at_step_3_is_recorded_as_diverged_and_the_next_cell_runs(tmp_p
     assert len(scores) == (N - 2) * 4 and scores.value.map(math.isfinite).all()
 
 
+@pytest.mark.fault(area="executor", case="NaN loss during source training",
+                   behaviour="every cell of the group is diverged with the step")
 def test_nan_in_source_training_diverges_the_group(tmp_path):
     suite = write_suite(tmp_path, {"fault": "nan", "phase": "source", "nan_step": 3}, seeds=(0,))
     assert _run(suite, tmp_path / "r") == 1
@@ -85,6 +93,8 @@ def test_nan_in_source_training_diverges_the_group(tmp_path):
     assert len(recs) == 4 and all(r["status"] == "diverged" and r["diverged"]["step"] == 3 for r in recs.values())
 
 
+@pytest.mark.fault(area="executor", case="the method raises, or runs out of memory",
+                   behaviour="failed with its traceback kept, or oom; one attempt")
 def test_exception_is_failed_with_its_error_and_memory_error_is_oom(tmp_path):
     for fault, status in (("raise", "failed"), ("oom", "oom")):
         suite = write_suite(tmp_path, {"fault": fault, "lang": "t1", "shots": 0}, name=f"f{fault}")
@@ -95,6 +105,8 @@ def test_exception_is_failed_with_its_error_and_memory_error_is_oom(tmp_path):
         assert ("fake failure in adapt" if fault == "raise" else "out of memory") in bad[0]["reason"]
 
 
+@pytest.mark.fault(area="executor", case="a cell hangs",
+                   behaviour="killed after timeout_s and recorded failed (timed out); the others finish")
 def test_hanging_cell_times_out_and_the_others_finish(tmp_path):
     suite = write_suite(tmp_path, {"fault": "hang", "lang": "t1", "shots": 2}, seeds=(0,),
                         executor={"name": "local", "workers": 1, "retries": 2, "timeout_s": 10})
@@ -106,6 +118,8 @@ def test_hanging_cell_times_out_and_the_others_finish(tmp_path):
     assert time.monotonic() - start < 60
 
 
+@pytest.mark.fault(area="executor", case="the coordinator is killed with kill -9",
+                   behaviour="no orphan workers; a rerun resumes without recomputing finished cells")
 def test_coordinator_kill_9_then_rerun_resumes_without_recomputing(tmp_path):
     suite = write_suite(tmp_path, {"sleep_s": 0.25}, langs=3)  # 12 cells, ~0.5 s each
     results = tmp_path / "r"
@@ -129,6 +143,8 @@ def test_coordinator_kill_9_then_rerun_resumes_without_recomputing(tmp_path):
     assert not res.scores.duplicated(["task", "method", "seed", "lang", "shots", "episode", "metric"]).any()
 
 
+@pytest.mark.fault(area="executor", case="Ctrl-C during a run",
+                   behaviour="running cells recorded interrupted (a rerun redoes them), exit 130, no orphans")
 def test_ctrl_c_marks_running_cells_interrupted_and_exits_130_without_orphans(tmp_path):
     suite = write_suite(tmp_path, {"sleep_s": 1.0}, langs=3)
     results = tmp_path / "r"
@@ -144,6 +160,8 @@ def test_ctrl_c_marks_running_cells_interrupted_and_exits_130_without_orphans(tm
     assert "interrupted" in set(store.load([run]).cells.status)
 
 
+@pytest.mark.fault(area="executor", case="a second Ctrl-C",
+                   behaviour="exits at once, no orphan workers")
 def test_second_ctrl_c_exits_at_once(tmp_path):
     suite = write_suite(tmp_path, {"sleep_s": 1.0}, langs=3)
     results = tmp_path / "r"
@@ -156,6 +174,8 @@ def test_second_ctrl_c_exits_at_once(tmp_path):
     assert _wait(lambda: not any(alive(p) for p in attempt_pids(run_dir(results))), 10)
 
 
+@pytest.mark.fault(area="executor", case="two `xlbench run` on one run at once",
+                   behaviour="each cell computed once (a lease per group); the counts add up to the cells")
 def test_two_processes_on_one_run_compute_each_cell_once(tmp_path):
     suite = write_suite(tmp_path, {"sleep_s": 0.1}, langs=3)
     results = tmp_path / "r"
@@ -172,6 +192,8 @@ def test_two_processes_on_one_run_compute_each_cell_once(tmp_path):
     assert sum(computed) == 12, computed  # each run reports the cells it computed, not the other's
 
 
+@pytest.mark.fault(area="store", case="rerun of a finished 1000-cell run",
+                   behaviour="nothing computed, no attempt logged, in seconds")
 def test_rerunning_a_finished_1000_cell_run_computes_nothing(tmp_path, capsys):
     from bench.runner import prepare, write_manifest
     from bench.suite import load_suite
@@ -220,6 +242,8 @@ def test_four_processes_writing_the_index_lose_nothing(tmp_path):
     conn.close()
 
 
+@pytest.mark.fault(area="store", case="index.sqlite deleted",
+                   behaviour="rebuilt from the cell files; an identical export")
 def test_deleting_the_index_and_rebuilding_gives_an_identical_export(tmp_path, capsys):
     suite = write_suite(tmp_path, {"fault": "crash", "lang": "t1", "shots": 2}, {"name": "local", "retries": 0})
     results = tmp_path / "r"
@@ -234,6 +258,8 @@ def test_deleting_the_index_and_rebuilding_gives_an_identical_export(tmp_path, c
     assert exports[0] == exports[1] and exports[0].count("\n") > N
 
 
+@pytest.mark.fault(area="preflight", case="unknown method, executor or task",
+                   behaviour="exit 2 within seconds, no cell started")
 def test_preflight_failure_exits_2_fast_with_no_cell_started(tmp_path, capsys):
     suite = write_suite(tmp_path)
     results = tmp_path / "r"
