@@ -5,16 +5,23 @@ validates here: the right ``type``, a complete key that matches the file's name,
 ``status``, and scores that are finite numbers. Anything else (``{}``, ``{"status": "done"}``,
 ``[]``, ``null``, truncated JSON, a file copied under another cell's name) is *corrupt*: it is
 moved aside as ``<name>.corrupt-<n>`` (never deleted, so it can be inspected) and the cell is
-computed again.
+computed again. Records are written atomically (:func:`write_json`); a full disk is
+:class:`DiskFull`, never a failed cell.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import sqlite3
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+from bench.errors import XlbenchError
 
 #: Every status a cell record may have; ``interrupted`` is the only one that is not final.
 STATUSES = ("done", "n/a", "diverged", "oom", "failed", "interrupted")
@@ -112,3 +119,62 @@ def set_aside(path: Path, tag: str = "corrupt") -> Path | None:
     except FileNotFoundError:
         return None
     return target
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def notice(message: str) -> None:
+    """One line on stderr about something xlbench repaired (a corrupt file, a rebuilt index)."""
+    print(f"xlbench: {message}", file=sys.stderr, flush=True)
+
+
+class DiskFull(XlbenchError):
+    """The disk (or quota) filled up while writing results; finished cells are kept. Exit 1."""
+
+    exit_code = 1
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return "No space left on device" in str(exc)
+
+
+def disk_full_error(where: Path, exc: BaseException) -> DiskFull:
+    """The message for a write that failed because the disk is full."""
+    return DiskFull(f"disk full while writing {where} ({exc}). Free space under {where.parent} and rerun "
+                    "the same `xlbench run` command: it resumes, finished cells are kept")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write JSON atomically (a temp file in the same folder, fsync, rename), mode 0644.
+
+    A full disk raises :class:`DiskFull` (and leaves no temp file behind).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(path, exc) from exc
+        raise
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; results are meant to be shared
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh, indent=1, sort_keys=True, allow_nan=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if is_disk_full(exc):
+            raise disk_full_error(path, exc) from exc
+        raise
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
