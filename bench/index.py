@@ -58,7 +58,7 @@ _SOURCE_MATCH = ("f.type = 'source' AND f.task = {t}.task AND f.method = {t}.met
 _ORPHANS = (
     f"DELETE FROM cells WHERE NOT EXISTS (SELECT 1 FROM files f WHERE {_CELL_MATCH.format(t='cells')})",
     f"DELETE FROM scores WHERE NOT EXISTS (SELECT 1 FROM files f WHERE {_CELL_MATCH.format(t='scores')})",
-    f"DELETE FROM audit WHERE phase != 'source' AND NOT EXISTS "
+    f"DELETE FROM audit WHERE phase = 'adapt' AND NOT EXISTS "
     f"(SELECT 1 FROM files f WHERE {_CELL_MATCH.format(t='audit')})",
     f"DELETE FROM audit WHERE phase = 'source' AND NOT EXISTS "
     f"(SELECT 1 FROM files f WHERE {_SOURCE_MATCH.format(t='audit')})",
@@ -141,7 +141,7 @@ def _drop(conn: sqlite3.Connection, kind: str, key: dict) -> None:
     where, values = f"{base} AND lang = ? AND shots = ?", [*head, key["lang"], key["shots"]]
     conn.execute(f"DELETE FROM scores WHERE {where}", values)
     conn.execute(f"DELETE FROM cells WHERE {where}", values)
-    conn.execute(f"DELETE FROM audit WHERE phase != 'source' AND {where}", values)
+    conn.execute(f"DELETE FROM audit WHERE phase = 'adapt' AND {where}", values)
 
 
 def _note(conn: sqlite3.Connection, name: str, sig: tuple[int, int, int], rec: dict) -> None:
