@@ -205,7 +205,7 @@ def reconcile(conn: sqlite3.Connection, run_dir: Path, writable: bool = True, sa
                 continue  # removed while we looked
             moved = record.set_aside(run_dir / name) if writable else None
             what = (f"moved aside to {moved.name}; the next `xlbench run` computes it again" if moved else
-                    "left in place (read-only folder); it is not reported")
+                    "left in place (folder not writable) and left out of the results")
             say(f"corrupt result file {run_dir / name}: {why}; {what}")
             continue
         fresh.append((name, sig, rec))

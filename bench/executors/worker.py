@@ -43,7 +43,8 @@ def run_group(job: dict, on_event: EventFn | None = None) -> dict:
     """Compute one group; returns ``{"busy", "records", "reused"}``.
 
     ``busy`` is True when a live process holds the group's lease (nothing was done; try
-    again later), or took it over while this worker stalled (it stopped before the next cell). ``reused`` are the final records of cells someone already finished.
+    again later), or took it over while this worker stalled (it stopped before the next
+    cell). ``reused`` are the final records of cells someone already finished.
     Events: ``{"event": "start", "cell": id}`` before each cell, ``{"event": "record", ...}``
     after it.
     """
