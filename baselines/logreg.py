@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
 
 from bench.errors import XlbenchError
-from bench.method import Method
+from bench.method import Method, MethodRole
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
 
 from baselines.features import FeatureCache, collate, fingerprint
@@ -59,6 +59,7 @@ class LogReg(Method):
     """Per-episode logistic regression on frozen encoder (or TF-IDF) unit features."""
 
     Config: ClassVar[type] = LogRegConfig
+    role: ClassVar[MethodRole] = "transfer"  # a standard transfer baseline
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False
 

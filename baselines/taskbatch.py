@@ -8,7 +8,7 @@ decodes). Also: the per-task loss closures the meta-learners vmap, the FLOPs est
 report, and chunked prediction on queries.
 
 Episodes of unequal size (classification languages with different class sets, see
-:mod:`baselines.sampling`) are padded to the meta-batch's largest support and query by
+:mod:`bench.sampling`) are padded to the meta-batch's largest support and query by
 repeating one of the episode's own rows with every target -100: the loss ignores those rows
 and ProtoNet's prototypes skip them, so each task's loss and gradient are those of its
 episode alone. Only the real items are featurised.
@@ -25,7 +25,7 @@ from bench.backbones.base import Feats, Params, UnitModel
 from bench.types import Example, Prediction, Query
 
 if TYPE_CHECKING:  # pragma: no cover
-    from baselines.sampling import Episode
+    from bench.sampling import Episode
 
 #: Queries predicted per forward pass at test time (bounds memory, not results).
 PREDICT_CHUNK = 256

@@ -153,7 +153,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from bench import registry
-    from bench.checks import CHECK_TASKS, TASK_CHECKS, CLASS_CHECKS, passed, run_checks
+    from bench.contract.checks import CHECK_TASKS, TASK_CHECKS, CLASS_CHECKS, passed, run_checks
     from bench.errors import UnknownNameError
 
     cls = registry.resolve("method", args.name)
@@ -184,7 +184,7 @@ def _yaml_value(text: str) -> object:
 
 
 def cmd_new_method(args: argparse.Namespace) -> int:
-    from bench.scaffold import write_skeleton
+    from bench.contract.scaffold import write_skeleton
 
     folder = write_skeleton(args.name, Path(args.dir))
     print(f"wrote {folder}/ — next:\n  pip install -e {folder}\n  xlbench check {args.name}\n"
@@ -193,7 +193,7 @@ def cmd_new_method(args: argparse.Namespace) -> int:
 
 
 def cmd_perf(args: argparse.Namespace) -> int:
-    from bench.perf import main as perf_main
+    from bench.perf.benchmark import main as perf_main
 
     return perf_main(quick=args.quick, json_path=args.json, repeats=args.repeats, threads=args.threads)
 

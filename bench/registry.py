@@ -29,7 +29,7 @@ Kind = Literal["method", "task", "backbone"]
 BACKBONES: dict[str, str] = {
     "ngram": "bench.backbones.ngram:NgramBackbone",
     "hf": "bench.backbones.hf:HFBackbone",
-    "hf-seq2seq": "bench.backbones.seq2seq:Seq2SeqBackbone",
+    "hf-seq2seq": "bench.backbones.hf:Seq2SeqBackbone",
 }
 
 _GROUPS: dict[Kind, str] = {

@@ -1,6 +1,6 @@
 """Results on disk: per-cell JSON files (the truth) and a SQLite index (rebuildable).
 
-Layout of one run (DESIGN.md, "Results and reports")::
+Layout of one run (docs/architecture.md, "Results and reports")::
 
     results/<suite>/<run-id>/
         manifest.json          git sha, versions, resolved suite
@@ -34,7 +34,7 @@ SCORE_COLUMNS = (
 )
 CELL_COLUMNS = (
     "run_id", "task", "kind", "method", "seed", "lang", "shots", "budget", "status",
-    "reason", "attempts",
+    "reason", "attempts", "role",
 )
 AUDIT_COLUMNS = (
     "run_id", "task", "method", "seed", "budget", "phase", "lang", "shots", "examples",
@@ -153,6 +153,12 @@ def connect(run_dir: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")  # the index is rebuildable; the cell files are fsynced
     conn.executescript(_SCHEMA)
+    if "role" not in {row[1] for row in conn.execute("PRAGMA table_info(cells)")}:
+        try:  # an index written before cell records stored the method's role
+            conn.execute("ALTER TABLE cells ADD COLUMN role")
+        except sqlite3.OperationalError as exc:  # another process added it first
+            if "duplicate column" not in str(exc):
+                raise
     return conn
 
 
@@ -184,7 +190,8 @@ def _index_one(conn: sqlite3.Connection, rec: dict) -> None:
         return
     base = {**key, "run_id": rec["run_id"], "suite": rec["suite"], "kind": rec["kind"]}
     _insert(conn, "cells", CELL_COLUMNS, {**base, "status": rec["status"],
-                                          "reason": rec.get("reason"), "attempts": rec.get("attempts", 1)})
+                                          "reason": rec.get("reason"), "attempts": rec.get("attempts", 1),
+                                          "role": rec.get("role")})
     if rec.get("audit"):
         _insert(conn, "audit", AUDIT_COLUMNS, {**base, "phase": "adapt", **rec["audit"]})
     for s in rec.get("scores", []):

@@ -48,6 +48,7 @@ class EchoConfig:
 
 class Echo(Method):
     Config = EchoConfig
+    role = "meta"
     kinds = frozenset({"classification"})
 
     def train(self, source, meter):

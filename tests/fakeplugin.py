@@ -78,6 +78,7 @@ class FakeMethodConfig:
 
 class FakeMethod(Method):
     Config = FakeMethodConfig
+    role = "meta"
     kinds = frozenset({"classification"})
 
     def _fault(self, phase: str, episode, meter) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import lease, store
+from bench import store
+from bench.executors import lease
 from bench.cli import main
 from tests.faultsuite import ROOT, records, run_dir, write_suite
 

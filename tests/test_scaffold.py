@@ -1,4 +1,4 @@
-"""bench.scaffold / `xlbench new-method`: valid names, never overwrite, a skeleton that works."""
+"""bench.contract.scaffold / `xlbench new-method`: valid names, never overwrite, a skeleton that works."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import tomllib
 
 import pytest
 
-from bench.checks import failures, passed, run_checks
+from bench.contract.checks import failures, passed, run_checks
 from bench.cli import main
 from bench.errors import XlbenchError
-from bench.scaffold import check_name, class_name, suggest_name, write_skeleton
+from bench.contract.scaffold import check_name, class_name, suggest_name, write_skeleton
 
 
 def test_names_are_validated_with_a_suggestion():
@@ -54,7 +54,7 @@ def test_generated_method_passes_every_check(tmp_path, monkeypatch):
         assert config.adapt_steps > 0 and "adapt_lr" in cls.Config.__dataclass_fields__
         results = run_checks(cls)  # all three kinds
         assert passed(results), failures(results)
-        assert sum(r.status == "PASS" for r in results) == 2 + 3 * 8
+        assert sum(r.status == "PASS" for r in results) == 3 + 3 * 8  # class checks (config, role, kinds) + 8 per kind
         source = (root / "xlbench_skel_check/method.py").read_text()
         assert "#" in source.split("class SkelCheckConfig")[1].split("class SkelCheck(")[0]  # documented fields
     finally:

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFConfig, adapted_names, additive_mask, autocast, oom_guard, qa_stride
+from bench.backbones.hf_runtime import HFConfig, adapted_names, additive_mask, autocast, oom_guard, qa_stride
 from bench.backbones.hf_spans import best_span, sentence_pooling
 from bench.types import Example, Prediction, TaskInfo
 
@@ -42,8 +42,6 @@ class QAWindows:
 
 class EncoderUnits(UnitModel):
     """Encoder + unit heads. Parameters: ``encoder.*`` (pretrained) and ``head.<i>.*`` (seeded)."""
-
-    units_are_generative = False
 
     def __init__(self, config: HFConfig, info: TaskInfo, encoder: nn.Module, tokenizer: Any, head_seed: int) -> None:
         super().__init__()

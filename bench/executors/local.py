@@ -10,7 +10,7 @@ new worker replaces it. Options (suite ``executor:`` mapping)::
 
 ``timeout_s`` bounds each cell (and the source training before the first cell).
 Without ``workers`` (suite or ``--workers``) there is one worker per usable core, each with
-one torch / BLAS thread: the rule and its overrides are in :mod:`bench.threads`.
+one torch / BLAS thread: the rule and its overrides are in :mod:`bench.executors.threads`.
 First Ctrl-C: stop scheduling, kill the workers, record running cells ``interrupted``,
 exit 130. A second Ctrl-C while that happens exits at once.
 """
@@ -59,7 +59,7 @@ class LocalExecutor(Executor):
         coord = Coordinator(prepared, self.options, progress)
         queue: deque[tuple[float, Flight]] = deque(
             (0.0, coord.flight(k, cells)) for k, cells in prepared.groups().items())
-        from bench.threads import default_workers
+        from bench.executors.threads import default_workers
 
         requested = self.options.get("workers")
         workers = default_workers(len(queue), None if requested is None else int(requested))
@@ -89,7 +89,7 @@ class LocalExecutor(Executor):
         read, write = os.pipe()
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self._log_dir / f"worker-{index}.log", "ab")
-        from bench.threads import worker_env
+        from bench.executors.threads import worker_env
 
         env = worker_env(self._workers)
         root = str(Path(__file__).resolve().parents[2])

@@ -1,4 +1,4 @@
-"""The fixture :mod:`bench.checks` runs a method in: tiny tasks, an auditing meter, episodes.
+"""The fixture :mod:`bench.contract.checks` runs a method in: tiny tasks, an auditing meter, episodes.
 
 Everything is built from fixed seeds, offline, in seconds: the synthetic tasks shrunk by
 their own ``Config`` (:data:`TASK_CONFIGS`), a small n-gram backbone (:data:`NGRAM_CONFIG`),

@@ -17,7 +17,7 @@ call each, it times the median of repeated runs of:
 * end-to-end evaluation cells per second of the default suite: :func:`bench.runner.compute_group`
   on cells whose source checkpoint was trained beforehand (a small source budget).
 
-Steps and references live in :mod:`bench.perfsteps`. The record is JSON (``--json``; default
+Steps and references live in :mod:`bench.perf.steps`. The record is JSON (``--json``; default
 ``results/perf/<git sha>.json``) so results can be compared across commits. Timings are
 wall-clock and CPU (process) seconds: on a shared machine compare CPU seconds.
 """
@@ -53,7 +53,7 @@ class PerfConfig:
     eval_methods: tuple[str, ...] = ("finetune", "logreg", "protonet", "maml")  # end-to-end methods
     eval_cells: int = 4  # evaluation cells timed per (task, method)
     eval_source_examples: int = 2000  # source budget of the checkpoints evaluated
-    threads: int | None = None  # torch + BLAS threads (None: what each worker of `xlbench run` gets, bench.threads)
+    threads: int | None = None  # torch + BLAS threads (None: what each worker of `xlbench run` gets, bench.executors.threads)
 
     @classmethod
     def quick(cls) -> "PerfConfig":
@@ -122,8 +122,8 @@ def meta_steps(cfg: PerfConfig, hidden: int) -> dict[str, Any]:
     """Check and time the four meta-steps on an ngram model of width ``hidden``."""
     import numpy as np
 
-    from baselines.sampling import language_batch, source_episode
-    from bench import perfsteps as P
+    from bench.sampling import language_batch, source_episode
+    from bench.perf import steps as P
     from bench.backbones.ngram import Config, NgramBackbone
 
     src = _five_way(cfg)
@@ -194,7 +194,7 @@ def run(cfg: PerfConfig, work_dir: Path) -> dict[str, Any]:
     import torch
 
     from bench.runner import _git_sha
-    from bench.threads import apply_threads
+    from bench.executors.threads import apply_threads
 
     threads = apply_threads(cfg.threads)
     peak = matmul_peak(cfg.mm_size)
@@ -265,7 +265,7 @@ def main(quick: bool = False, json_path: str | None = None, repeats: int | None 
     import sys
     import tempfile
 
-    from bench.threads import BLAS_ENV, THREADS_ENV, default_workers, threads_per_worker
+    from bench.executors.threads import BLAS_ENV, THREADS_ENV, default_workers, threads_per_worker
 
     if threads is None:  # measure what one worker of `xlbench run` gets on this machine
         threads = int(os.environ.get(THREADS_ENV) or threads_per_worker(default_workers(groups=1 << 10)))

@@ -1,10 +1,11 @@
-"""The method contract (DESIGN.md, "Methods: the contract") as runnable checks.
+"""The method contract (docs/architecture.md, "Methods: the contract") as runnable checks.
 
 ``xlbench check NAME`` and the test-suite run these over a method class, offline, in
 seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backbone
 (:data:`NGRAM_CONFIG`). Each check is a function ``(Harness) -> (status, reason)``:
 
 * ``config``       Config is a frozen dataclass, every field defaulted, asdict round-trips;
+* ``role``         the class declares its role: transfer, meta or trivial;
 * ``kinds``        declared kinds are a non-empty subset of :data:`bench.types.KINDS`;
 * ``construction`` ``__init__`` stores only: no model built, under 0.5 s;
 * ``budget``       source training spends <= cap, stops within one step of it (or spends
@@ -19,7 +20,7 @@ seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backb
                    changes nothing;
 * ``adapt-budget`` predict spends <= the adapt cap, also a tiny one.
 
-The harness (meters, episodes, trained instances) lives in :mod:`bench.checkharness`.
+The harness (meters, episodes, trained instances) lives in :mod:`bench.contract.harness`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
 
-from bench.checkharness import (
+from bench.contract.harness import (
     NGRAM_CONFIG,
     TASK_CONFIGS,
     Harness,
@@ -37,6 +38,7 @@ from bench.checkharness import (
     changed_names,
     describe_error,
 )
+from bench.errors import XlbenchError
 from bench.types import KINDS, EvalEpisode, Prediction, Query, TaskKind
 
 Status = Literal["PASS", "FAIL", "SKIP"]
@@ -85,6 +87,15 @@ def check_config(cls: type) -> tuple[Status, str]:
     except dataclasses.FrozenInstanceError:
         pass
     return "PASS", f"{config.__name__}: {len(dataclasses.fields(config))} defaulted field(s), frozen, round-trips"
+
+
+def check_role(cls: type) -> tuple[Status, str]:
+    from bench.method import method_role
+
+    try:
+        return "PASS", f"role: {method_role(cls)}"
+    except XlbenchError as exc:
+        return "FAIL", str(exc)
 
 
 def check_kinds(cls: type) -> tuple[Status, str]:
@@ -268,7 +279,8 @@ TASK_CHECKS: dict[str, CheckFn] = {
     "targets": check_targets,
     "adapt-budget": check_adapt_budget,
 }
-CLASS_CHECKS: dict[str, Callable[[type], tuple[Status, str]]] = {"config": check_config, "kinds": check_kinds}
+CLASS_CHECKS: dict[str, Callable[[type], tuple[Status, str]]] = {
+    "config": check_config, "role": check_role, "kinds": check_kinds}
 CHECK_TASKS: tuple[str, ...] = tuple(TASK_CONFIGS)
 
 

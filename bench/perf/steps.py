@@ -1,6 +1,6 @@
 """The steps ``xlbench perf`` times: xlbench's batched meta-steps and per-task reference loops.
 
-Each pair computes the same update from the same episodes, so :mod:`bench.perf` can check
+Each pair computes the same update from the same episodes, so :mod:`bench.perf.benchmark` can check
 that they agree before timing them:
 
 * MAML / FOMAML (Finn et al. 2017): xlbench's :func:`baselines.maml.meta_losses` (one
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 
 if TYPE_CHECKING:  # pragma: no cover
-    from baselines.sampling import Episode
+    from bench.sampling import Episode
     from bench.backbones.base import Params, UnitModel
 
 
