@@ -21,14 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
 
-from bench.budget import BudgetExhausted
 from baselines.trained import ModelMethod
+from bench.budget import BudgetExhausted
 from bench.method import MethodRole
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
-    import torch
 
     from bench.backbones.base import UnitModel
     from bench.budget import Meter

@@ -29,15 +29,13 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
 
+from baselines.features import FeatureCache, collate, fingerprint
+from baselines.finetune import SourceTraining, source_train
 from bench.errors import XlbenchError
 from bench.method import Method, MethodRole
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
 
-from baselines.features import FeatureCache, collate, fingerprint
-from baselines.finetune import SourceTraining, source_train
-
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import torch
 
     from bench.backbones.base import UnitModel

@@ -48,9 +48,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from baselines.trained import ModelMethod
 from bench.method import MethodRole
+from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -172,7 +172,6 @@ class MAML(ModelMethod):
             )
 
     def train(self, source: SourceData, meter: "Meter") -> None:
-        import torch
 
         from baselines.taskbatch import descend, example_flops, optimizers, stack_tasks
 

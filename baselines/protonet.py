@@ -27,9 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
-from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from baselines.trained import ModelMethod
 from bench.method import MethodRole
+from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,7 +124,6 @@ class ProtoNet(ModelMethod):
         )
 
     def train(self, source: SourceData, meter: "Meter") -> None:
-        import torch
 
         from baselines.taskbatch import descend, example_flops, optimizers
 

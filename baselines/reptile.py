@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from baselines.maml import MAML
-from bench.sampling import language_batch, meta_batch_langs
 from bench.method import MethodRole
+from bench.sampling import language_batch, meta_batch_langs
 from bench.types import EvalEpisode, Prediction, SourceData
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -159,7 +159,7 @@ def reptile_deltas(
     data = (s.x.detach(), s.mask, tuple(e.detach() for e in s.extra), list(batch.support_t))
     if vectorize:
         return torch.func.vmap(task_fn)(data)
-    outs = [task_fn(torch.utils._pytree.tree_map(lambda t: t[i], data)) for i in range(batch.tasks)]
+    outs = [task_fn(torch.utils._pytree.tree_map(lambda t: t[i], data)) for i in range(batch.tasks)]  # noqa: B023 (used at once)
     return torch.utils._pytree.tree_map(lambda *xs: torch.stack(xs), *outs)
 
 

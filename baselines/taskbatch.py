@@ -82,7 +82,8 @@ def stack_tasks(model: UnitModel, episodes: Sequence["Episode"], *, sparse_grad:
     if not episodes:
         raise ValueError("stack_tasks needs at least one episode")
     items = [ex for s, q in episodes for ex in (*s, *q)]
-    feats = model.featurize(items, sparse_grad=True) if sparse_grad else model.featurize(items)
+    # backbones that list sparse_params (ngram) take sparse_grad; UnitModel does not declare it yet
+    feats = model.featurize(items, sparse_grad=True) if sparse_grad else model.featurize(items)  # type: ignore[call-arg]
     targets = model.targets(items, feats)
     n, tasks = len(items), len(episodes)
     for i, e in enumerate(feats.extra):

@@ -72,7 +72,7 @@ class Majority(_Untrained):
             )
         if any(lab is None for lab in labels):
             raise ValueError("Majority got a support example without a label")
-        counts = Counter(labels)
+        counts = Counter(lab for lab in labels if lab is not None)  # none is None (checked above)
         top = max(counts.values())
         label = min(lab for lab, c in counts.items() if c == top)
         return [Prediction(label=label) for _ in episode.query]

@@ -102,7 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         meta_batch_plan,
         source_episode,
     )
-    from bench.task import Task, TargetData
+    from bench.task import TargetData, Task
     from bench.types import (
         KINDS,
         Answer,

@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 DEFAULT_SUITE = "default"
 
@@ -24,7 +24,14 @@ def _data_dir(value: str | None) -> Path | None:
 def _progress(total: int) -> tuple[Callable[[dict], None], Callable[[], None]]:
     """A rich progress bar on a terminal, one line per cell otherwise."""
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
@@ -50,7 +57,8 @@ def _progress(total: int) -> tuple[Callable[[dict], None], Callable[[], None]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench import registry, suite as suites
+    from bench import registry
+    from bench import suite as suites
     from bench.runner import prepare
 
     suite = suites.load_suite(args.suite)
@@ -139,7 +147,8 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bench import registry, suite as suites
+    from bench import registry
+    from bench import suite as suites
 
     if args.what in ("suites", "all"):
         print("suites:  " + ", ".join(suites.builtin_suites()))
@@ -153,10 +162,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from bench import registry
-    from bench.contract.checks import CHECK_TASKS, TASK_CHECKS, CLASS_CHECKS, passed, run_checks
+    from bench.contract.checks import CHECK_TASKS, CLASS_CHECKS, TASK_CHECKS, passed, run_checks
     from bench.errors import UnknownNameError
 
-    cls = registry.resolve("method", args.name)
+    cls: Any = registry.resolve("method", args.name)
     only = args.only or None
     bad = sorted(set(only or ()) - set(TASK_CHECKS) - set(CLASS_CHECKS))
     if bad:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from bench.errors import DataError
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import SourceData
 
 

@@ -1,6 +1,6 @@
 """Name -> class, for methods, tasks and backbones.
 
-Three ways to name a thing (DESIGN.md, "Registration"):
+Three ways to name a thing (docs/architecture.md, "Registration"):
 
 1. a built-in short name from the tables in ``baselines/__init__.py``, ``tasks/__init__.py``
    and :data:`BACKBONES` below;

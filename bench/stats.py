@@ -153,7 +153,7 @@ def paired_test(
         return Paired(len(d), 0.0, 0.0, 0.0, 1.0, 1.0)
     reps = bootstrap_means(d, boot, np.random.default_rng(seed))
     lo, hi = _percentiles(reps, level)
-    p_boot = min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0)))
+    p_boot = min(1.0, 2 * min(float(np.mean(reps <= 0)), float(np.mean(reps >= 0))))
     p_wil = wilcoxon_p(d)
     return Paired(len(d), float(d.mean()), float(lo), float(hi), float(p_boot), p_wil)
 
@@ -189,16 +189,16 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     permutation test when there are ties, at a fraction of the cost); above, the normal
     approximation with tie correction.
     """
-    d = np.asarray(d, dtype=float)
-    d = d[(d != 0) & ~np.isnan(d)]
-    n = len(d)
+    arr = np.asarray(d, dtype=float)
+    nz = arr[(arr != 0) & ~np.isnan(arr)]
+    n = len(nz)
     if n == 0:
         return 1.0
-    r = midranks(np.abs(d))
+    r = midranks(np.abs(nz))
     if n > EXACT_WILCOXON_MAX_N:
         from scipy.stats import norm
 
-        t = r[d > 0].sum()
+        t = r[nz > 0].sum()
         mean = n * (n + 1) / 4
         var = (r**2).sum() / 4
         z = (t - mean) / np.sqrt(var)
@@ -209,7 +209,7 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     for w in r2:  # each rank joins the positive sum with probability 1/2
         dist[w:] = 0.5 * dist[w:] + 0.5 * dist[:-w].copy()
         dist[:w] *= 0.5
-    t = int(r2[d > 0].sum())
+    t = int(r2[nz > 0].sum())
     cdf = np.cumsum(dist)
     lower, upper = cdf[t], 1.0 - (cdf[t - 1] if t > 0 else 0.0)
     return float(min(1.0, 2 * min(lower, upper)))

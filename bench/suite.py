@@ -243,7 +243,7 @@ def _split(kind: registry.Kind, raw: Any, source: str) -> tuple[str, str, Any]:
 
 def _component(kind: registry.Kind, raw: Any, source: str) -> Component:
     name, label, config = _split(kind, raw, source)
-    cls = registry.resolve(kind, name)
+    cls: Any = registry.resolve(kind, name)
     return Component(name, label, _config(cls.Config, config, f"{source}: {kind} {label!r}"))
 
 
@@ -261,7 +261,7 @@ def _task(raw: Any, default_backbone: Component, source: str) -> TaskSpec:
     return TaskSpec(component.name, component.label, component.config, backbone)
 
 
-def instantiate(cls: type, config: Mapping[str, Any]) -> Any:
+def instantiate(cls: Any, config: Mapping[str, Any]) -> Any:
     """Build ``cls.Config`` from a resolved config dict (nested lists back to tuples)."""
     fields = {f.name: f for f in dataclasses.fields(cls.Config)}
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k in fields}

@@ -1,7 +1,7 @@
 """Parallel classification corpora with official splits aligned across languages.
 
 SIB-200 and NusaX ship train/dev/test splits whose item ids are the same in every language,
-so the official splits are leakage-safe by construction (DESIGN.md, "No parallel leakage"):
+so the official splits are leakage-safe by construction (docs/architecture.md, "The protocol": no parallel leakage):
 source training reads the *train* split of the source languages, a target language's
 support pool reads its train (or dev) split, and its test set reads its test split. The
 item id is the upstream id, shared by all translations; :mod:`bench.leakage` checks it.
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 from bench.errors import DataError
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Example, LanguageInfo, SourceData, TaskInfo
 from tasks.hub import load_split
 from tasks.languages import check_languages, language_info

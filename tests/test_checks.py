@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 import yaml
 
+from baselines import METHODS
 from bench import registry
 from bench.budget import BudgetExhausted
 from bench.contract.checks import CHECK_TASKS, passed, run_checks
 from bench.method import Method
 from bench.suite import SUITES_DIR
 from bench.types import Prediction
-
-from baselines import METHODS
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-
 from pathlib import Path
 
 import pytest
 import torch
+from hfmodels import tiny_encoder_dir, tiny_seq2seq_dir
 
 from bench.backbones.hf import HFBackbone
 from bench.backbones.hf_runtime import DeviceOOM, HFConfig, oom_guard, resolve_device
 from bench.errors import XlbenchError
 from bench.types import TaskInfo
-from hfmodels import tiny_encoder_dir, tiny_seq2seq_dir
 
 CLS = TaskInfo("topic", "classification", labels=("a", "b", "c"))
 MISSING = "xlbench-tests/no-such-model"

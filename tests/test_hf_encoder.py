@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
 import torch
+from hfmodels import sentences, tiny_encoder_dir
 
 from bench.backbones.base import UnitModel
 from bench.backbones.hf import HFBackbone, HFConfig
 from bench.errors import XlbenchError
 from bench.types import Answer, Example, Query, TaskInfo
-from hfmodels import sentences, tiny_encoder_dir
 
 CLS = TaskInfo("topic", "classification", labels=("a", "b", "c"))
 QA = TaskInfo("qa", "qa", max_answer_tokens=6)

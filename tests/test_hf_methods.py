@@ -8,8 +8,8 @@ regression) are n/a there — the backbone says so with ``is_generative()``.
 
 from __future__ import annotations
 
-
 import pytest
+from hfmodels import sentences, tiny_encoder_dir, tiny_seq2seq_dir
 
 from bench import registry
 from bench.backbones.hf import HFBackbone, HFConfig
@@ -18,7 +18,6 @@ from bench.budget import Meter
 from bench.seeding import generator
 from bench.suite import instantiate
 from bench.types import Answer, EvalEpisode, Example, SourceData, TaskInfo
-from hfmodels import sentences, tiny_encoder_dir, tiny_seq2seq_dir
 
 #: Small budgets and episode sizes so each cell takes about a second.
 SMALL = {

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-
 import pytest
 import torch
+from hfmodels import sentences, tiny_seq2seq_dir
 
 from bench.backbones.hf import HFBackbone, HFConfig
 from bench.backbones.seq2seq import Seq2SeqUnits
 from bench.types import Example, TaskInfo
-from hfmodels import sentences, tiny_seq2seq_dir
 
 HEADLINE = TaskInfo("headline", "summarization", summary_sentences=1)
 

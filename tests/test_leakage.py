@@ -6,10 +6,10 @@ and shown to fail when a split is deliberately broken.
 
 import pytest
 
+from bench import leakage
 from bench.errors import DataError
 from bench.task import TargetData
 from bench.types import Example, SourceData, TaskInfo
-from bench import leakage
 from tasks.masakhanews import MasakhaNews, MasakhaNewsHeadline
 from tasks.nusax import NusaX
 from tasks.sib200 import Sib200

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from baselines.maml import MAML, MAMLConfig, meta_losses
-from bench.sampling import source_episode
 from baselines.taskbatch import batch_loss, stack_tasks, task_slice
 from bench.budget import Meter
+from bench.sampling import source_episode
 from tests.tinymodel import TinyModel, tiny_episode, tiny_source
 
 KINDS = ("classification", "qa", "summarization")

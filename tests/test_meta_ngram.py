@@ -10,10 +10,10 @@ import torch
 from baselines.maml import MAML, MAMLConfig, meta_losses
 from baselines.protonet import ProtoNet, ProtoNetConfig
 from baselines.reptile import Reptile, ReptileConfig, reptile_deltas
-from bench.sampling import language_batch, source_episode
 from baselines.taskbatch import stack_tasks
 from bench.backbones.ngram import Config, NgramBackbone
 from bench.budget import Meter
+from bench.sampling import language_batch, source_episode
 from bench.types import EvalEpisode
 from tests.test_maml import naive_meta_grads
 

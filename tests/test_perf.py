@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
+from bench.backbones import hashing
 from bench.executors import threads
 from bench.perf import benchmark as perf
-from bench.backbones import hashing
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -42,9 +40,9 @@ def test_second_order_check_detects_a_wrong_reference():
     """The check can fail: a first-order reference differs from the second-order step."""
     import numpy as np
 
-    from bench.sampling import source_episode
-    from bench.perf import steps as P
     from bench.backbones.ngram import Config, NgramBackbone
+    from bench.perf import steps as P
+    from bench.sampling import source_episode
 
     cfg = perf.PerfConfig(tasks=2, shots=2, queries=2)
     src = perf._five_way(cfg)

@@ -14,8 +14,8 @@ import pytest
 
 from bench import registry
 from bench.cli import main
-from bench.errors import XlbenchError
 from bench.contract.scaffold import write_skeleton
+from bench.errors import XlbenchError
 
 TINY_TASK = """\
   - name: synth-topic

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from bench.cli import main
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Example, SourceData, TaskInfo
 
 FAKE = "tests.fakeplugin"

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_fixture import FIXTURE, load_fixture
 
 from bench.errors import XlbenchError
-from bench.report import compatible, render
-from bench.report import style
-from report_fixture import FIXTURE, load_fixture
+from bench.report import compatible, render, style
 
 GOLDEN = FIXTURE / "main-classification.golden.md"
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from baselines.reptile import Reptile, ReptileConfig, reptile_deltas
-from bench.sampling import language_batch
 from baselines.taskbatch import batch_loss, stack_tasks
 from bench.budget import Meter
+from bench.sampling import language_batch
 from bench.types import SourceData
 from tests.tinymodel import TinyModel, tiny_episode, tiny_source
 

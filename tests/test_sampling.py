@@ -12,6 +12,9 @@ import torch
 from baselines.maml import MAML, MAMLConfig, meta_losses
 from baselines.protonet import ProtoNet, ProtoNetConfig
 from baselines.reptile import Reptile, ReptileConfig
+from baselines.taskbatch import stack_tasks
+from bench.budget import Meter
+from bench.errors import DataError
 from bench.sampling import (
     can_sample,
     episode_classes,
@@ -21,9 +24,6 @@ from bench.sampling import (
     meta_batch_plan,
     source_episode,
 )
-from baselines.taskbatch import stack_tasks
-from bench.budget import Meter
-from bench.errors import DataError
 from bench.types import EvalEpisode, Example, SourceData
 from tests.tinymodel import WORDS, TinyModel, tiny_info
 

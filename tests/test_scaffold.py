@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
-from bench.contract.checks import failures, passed, run_checks
 from bench.cli import main
-from bench.errors import XlbenchError
+from bench.contract.checks import failures, passed, run_checks
 from bench.contract.scaffold import check_name, class_name, suggest_name, write_skeleton
+from bench.errors import XlbenchError
 
 
 def test_names_are_validated_with_a_suggestion():

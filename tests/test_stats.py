@@ -9,7 +9,6 @@ from scipy.stats import PermutationMethod, friedmanchisquare, wilcoxon
 
 from bench import stats
 
-
 #: The roles the cell records of :func:`_frame` would store (declared by the method classes).
 ROLES = {"finetune": "transfer", "logreg": "transfer", "maml": "meta"}
 

@@ -49,7 +49,8 @@ class EncoderUnits(UnitModel):
         self.info = info
         self.encoder = encoder
         self.tokenizer = tokenizer
-        hidden = int(encoder.config.hidden_size)
+        model_config: Any = encoder.config  # a transformers PretrainedConfig
+        hidden = int(model_config.hidden_size)
         if info.kind == "classification":
             if info.num_labels < 2:
                 raise ValueError(f"classification task {info.name} has {info.num_labels} labels")
@@ -63,13 +64,15 @@ class EncoderUnits(UnitModel):
         std = float(getattr(encoder.config, "initializer_range", 0.02))
         with torch.no_grad():
             for lin in self.head:
+                assert isinstance(lin, nn.Linear)
                 lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen) * std)
                 lin.bias.zero_()
         self._token_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
 
     @property
     def device(self) -> torch.device:
-        return self.head[0].weight.device
+        weight: Any = self.head[0].weight
+        return weight.device
 
     # -- featurize ---------------------------------------------------------------------
 

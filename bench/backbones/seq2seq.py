@@ -37,7 +37,8 @@ class _Generate(nn.Module):
         self.model = model
 
     def forward(self, **kwargs: Any) -> torch.Tensor:
-        return self.model.generate(**kwargs)
+        generate: Any = self.model.generate  # a transformers GenerationMixin method
+        return generate(**kwargs)
 
 
 class Seq2SeqUnits(UnitModel):
@@ -51,7 +52,8 @@ class Seq2SeqUnits(UnitModel):
         self.info = info
         self.s2s = model
         self.tokenizer = tokenizer
-        self._start = int(model.config.decoder_start_token_id)
+        model_config: Any = model.config  # a transformers PretrainedConfig
+        self._start = int(model_config.decoder_start_token_id)
         self._pad = int(tokenizer.pad_token_id)
 
     @property

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 from bench.contract.harness import (
     NGRAM_CONFIG,
@@ -62,8 +62,8 @@ class CheckResult:
 
 
 def check_config(cls: type) -> tuple[Status, str]:
-    config = getattr(cls, "Config", None)
-    if config is None or not dataclasses.is_dataclass(config):
+    config: Any = getattr(cls, "Config", None)
+    if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         return "FAIL", f"{cls.__name__}.Config must be a dataclass (got {config!r}); see bench/method.py"
     params = getattr(config, "__dataclass_params__", None)
     if not getattr(params, "frozen", False):
@@ -316,10 +316,10 @@ def _run(method_cls: type, tasks: Sequence[str], config: object | None,
     out: list[CheckResult] = []
     for name, fn in CLASS_CHECKS.items():
         if only is None or name in only:
-            out.append(CheckResult(name, "-", *_guarded(lambda: fn(method_cls))))
+            out.append(CheckResult(name, "-", *_guarded(lambda: fn(method_cls))))  # noqa: B023 (called at once)
     if any(r.status == "FAIL" for r in out) and config is None:
         return out + [CheckResult("task checks", "-", "SKIP", "fix the class checks above first")]
-    kinds = getattr(method_cls, "kinds", frozenset())
+    kinds: frozenset[str] = getattr(method_cls, "kinds", frozenset())
     for task in tasks:
         harness = Harness(method_cls, task, config)
         if harness.info.kind not in kinds:
@@ -329,9 +329,9 @@ def _run(method_cls: type, tasks: Sequence[str], config: object | None,
         if reason:
             out.append(CheckResult("all", task, "SKIP", f"not applicable: {reason}"))
             continue
-        for name, fn in TASK_CHECKS.items():
+        for name, task_fn in TASK_CHECKS.items():
             if only is None or name in only:
-                out.append(CheckResult(name, task, *_guarded(lambda: fn(harness))))
+                out.append(CheckResult(name, task, *_guarded(lambda: task_fn(harness))))  # noqa: B023 (called at once)
     return out
 
 

@@ -122,6 +122,7 @@ class LocalExecutor(Executor):
             del queue[ready]
             flight = coord.flight(flight.key, flight.cells)
             slot.flight, slot.clock = flight, now
+            assert slot.proc.stdin is not None  # workers start with stdin=PIPE
             try:
                 slot.proc.stdin.write((json.dumps(coord.payload(flight)) + "\n").encode())
                 slot.proc.stdin.flush()
@@ -156,6 +157,7 @@ class LocalExecutor(Executor):
             coord.accept(event["record"], event["seconds"])
             slot.clock = time.monotonic()
         elif kind == "done":
+            assert slot.flight is not None  # a worker reports only on the group it was given
             for rec in event["reused"]:
                 coord.accept(rec, computed=False)
             coord.finished(slot.flight)
@@ -163,6 +165,7 @@ class LocalExecutor(Executor):
                 queue.append((time.monotonic() + BUSY_RETRY_S, slot.flight))
             slot.flight = None
         elif kind == "error":
+            assert slot.flight is not None
             coord.lost(slot.flight, "error", event["error"])
             slot.flight = None
 
@@ -199,7 +202,8 @@ class LocalExecutor(Executor):
     def _shutdown(self) -> None:
         for slot in self._slots:
             try:
-                slot.proc.stdin.close()
+                if slot.proc.stdin is not None:
+                    slot.proc.stdin.close()
             except OSError:
                 pass
         deadline = time.monotonic() + 5

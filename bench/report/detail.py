@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from bench import stats
-from bench.stats import Role, role_of
 from bench.report.style import method_order
 from bench.report.tables import Table, shot_label, shot_order, unsupported
+from bench.stats import Role, role_of
 
 
 def metrics_table(kind: str, scores: pd.DataFrame, budget: int, boot: int = 1000,

@@ -7,17 +7,16 @@ absent; :func:`bench.report.style.save` writes PDF + PNG. Call them inside
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench import stats
-from bench.stats import Role
 from bench.report.heatmap import gain_heatmap
-from bench.report.style import (DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order,
-                                new_figure, suptitle, text_width)
+from bench.report.style import DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order, new_figure, suptitle, text_width
 from bench.report.tables import shot_label, shot_order
+from bench.stats import Role
 from bench.types import PRIMARY_METRIC
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +42,7 @@ def _panels(n: int, height: float) -> tuple["Figure", list]:
 def _method_legend(fig: "Figure", methods: list[str], roles: Mapping[str, Role], extra: list | None = None) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=look(m, roles).color, marker=look(m, roles).marker,
+    handles: list[Any] = [Line2D([], [], color=look(m, roles).color, marker=look(m, roles).marker,
                       linestyle=look(m, roles).linestyle, label=m) for m in methods]
     handles += extra or []
     fig.legend(handles=handles, loc="outside lower center", frameon=False,

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 import pandas as pd
 
-from bench.stats import Role
 from bench.report.style import DOUBLE_COLUMN, method_order, new_figure, suptitle, text_width
 from bench.report.tables import shot_label, shot_order
+from bench.stats import Role
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

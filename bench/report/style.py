@@ -19,7 +19,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from bench.stats import Role, role_of
 
@@ -50,7 +50,7 @@ class Look:
 
     color: str
     marker: str
-    linestyle: str
+    linestyle: Any  # a matplotlib line style: "-", "--" or ":"
 
 
 #: Built-in methods: a fixed colour and marker each (the line style comes from the role).

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from bench import stats
-from bench.stats import Role
 from bench.report.style import method_order
+from bench.stats import Role
 from bench.types import PRIMARY_METRIC
 
 UP, DOWN = "↑", "↓"  # significantly better / worse than the reference (Holm, p < alpha)
@@ -324,7 +324,7 @@ def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: in
             res = spearmanr(x, y)
             p = float(res.pvalue)
             if len(g) <= 8:  # exact permutation p: the t approximation is wrong for tiny n
-                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,
+                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,  # noqa: B023 (used at once)
                                            permutation_type="pairings",
                                            n_resamples=np.inf).pvalue)
             out.append((task, shots, len(g), float(res.statistic), p))

@@ -19,9 +19,9 @@ import pandas as pd
 
 from bench import stats
 from bench.errors import XlbenchError
-from bench.suite import DEFAULT_REFERENCE
 from bench.report import detail, figures, formats, html, style, tables
 from bench.report.tables import Table, shot_label, shot_order
+from bench.suite import DEFAULT_REFERENCE
 
 
 @dataclass(frozen=True)

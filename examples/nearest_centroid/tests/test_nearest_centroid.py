@@ -3,10 +3,9 @@
 import dataclasses
 
 import pytest
+from xlbench_nearest_centroid.method import NearestCentroid
 
 from bench import failures, passed, registry, run_checks
-
-from xlbench_nearest_centroid.method import NearestCentroid
 
 
 def test_keeps_the_contract():
