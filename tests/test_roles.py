@@ -94,3 +94,14 @@ def test_suite_names_its_reference_method():
         parse_suite(_raw(reference="ft"))
     # a report setting: it does not change the run (same fingerprint, same run folder)
     assert parse_suite(_raw(reference="maml")).fingerprint() == parse_suite(_raw()).fingerprint()
+
+
+@pytest.mark.fault(area="preflight", case="a plugin method declares no role",
+                   behaviour="exit 2 in preflight naming the class and the valid roles")
+def test_a_method_without_a_role_stops_the_run_in_preflight(tmp_path, capsys):
+    methods = [{"name": f"{__name__}:NoRole", "label": "norole"}]
+    results = tmp_path / "results"
+    assert main(["run", "--suite", str(_tiny_suite(tmp_path, methods)), "--results-dir", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "NoRole declares role None" in err and "'transfer'" in err, err
+    assert not list(results.glob("*/*/manifest.json"))
