@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: bench test report setup clean system-deps
+.PHONY: bench test lint report setup clean system-deps
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -21,8 +21,14 @@ bench: $(STAMP)
 report: $(STAMP)
 	$(BIN)/xlbench report
 
-test: $(STAMP)
+test: lint $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Lint (ruff: pyflakes, pycodestyle, import order, bugbear) and types (mypy), configured in
+# pyproject.toml; `make test` runs both before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Optional system packages (Debian, as root): Chromium for the report's browser test.
 # Without it that test is skipped with the reason. The Slurm test installs its own node.

@@ -29,15 +29,13 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
 
-from bench.errors import XlbenchError
-from bench.method import Method
-from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
-
 from baselines.features import FeatureCache, collate, fingerprint
 from baselines.finetune import SourceTraining, source_train
+from bench.errors import XlbenchError
+from bench.method import Method, MethodRole
+from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import torch
 
     from bench.backbones.base import UnitModel
@@ -59,6 +57,7 @@ class LogReg(Method):
     """Per-episode logistic regression on frozen encoder (or TF-IDF) unit features."""
 
     Config: ClassVar[type] = LogRegConfig
+    role: ClassVar[MethodRole] = "transfer"  # a standard transfer baseline
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False
 

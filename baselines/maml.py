@@ -1,7 +1,7 @@
 """MAML and first-order MAML (Finn, Abbeel & Levine, ICML 2017, "Model-Agnostic Meta-Learning
 for Fast Adaptation of Deep Networks"; FOMAML is the first-order approximation of §5.2).
 
-Meta-training tasks are source *languages* (:mod:`baselines.sampling`): each task is an
+Meta-training tasks are source *languages* (:mod:`bench.sampling`): each task is an
 episode of ``shots`` support + ``queries`` query examples (per class for classification)
 from one language. The inner loop takes ``inner_steps`` full-batch SGD steps with
 ``inner_lr`` on the support set; the outer loss is the query loss of the adapted weights,
@@ -15,12 +15,8 @@ Implementation (torch.func, no learn2learn/higher):
   ``model.loss(model.logits(params, feats))``; second-order MAML keeps the inner gradients
   in the graph, FOMAML detaches them;
 * the tasks run batched with ``torch.func.vmap`` (``vectorize=True``, the default;
-  ``vectorize=False`` runs the same function task by task and gives the same numbers).
-  Measured on the default ngram backbone, 1 CPU thread, 16 tasks of 5-way 5-shot with 15
-  queries per class, 5 inner steps, one meta-step (featurize + inner loops + backward):
-  second order — vmap 0.44 s, serial 1.2 s, a learn2learn-style per-task clone +
-  ``autograd.grad(create_graph=True)`` loop 3.6 s; first order — 0.55 s / 0.69 s / 2.0 s.
-  The first second-order vmapped call of a process pays a one-off ~5 s warm-up;
+  ``vectorize=False`` runs the same function task by task and gives the same numbers;
+  timings: README, "Performance");
 * the outer loss backpropagates (ordinary autograd, one backward) into *all* parameters,
   including the n-gram embedding table through the features (sparse gradients and
   ``SparseAdam`` when the backbone lists it in ``sparse_params``; Adam for the rest).
@@ -36,7 +32,7 @@ Budget: each meta-step spends Σ_tasks (inner_steps × |support| + |query|) exam
 (real examples: classification episodes of languages with fewer classes are smaller, and
 the rows that pad them to the meta-batch's width are not charged), charged with one
 ``meter.step`` before the step runs. When a full meta-batch no longer fits, the meta-batch
-shrinks to the tasks that do (:func:`baselines.sampling.meta_batch_plan`); training stops
+shrinks to the tasks that do (:func:`bench.sampling.meta_batch_plan`); training stops
 when not one task fits, so the spent passes end within one meta-step of the cap. FLOPs: the per-example
 forward+backward FLOPs (measured once, :mod:`bench.backbones.flops`) × the passes, inner
 passes counted twice for second order (backward through the backward).
@@ -52,8 +48,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from baselines.trained import ModelMethod
+from bench.method import MethodRole
+from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,18 +68,10 @@ def adapted_size(model: "UnitModel") -> int:
 
 @dataclass(frozen=True)
 class MAMLConfig:
-    """Defaults picked for the default suite's 6000-pass budget by the sweep in
-    examples/tuning/maml.yaml (synth-topic, synth-qa, synth-summ; seeds 0-2; all six
-    targets). Small episodes; 4 tasks per meta-step, so the budget buys ~35 meta-steps on
-    synth-topic and ~215 on QA and summarization (fewer classes per episode). The earlier
-    meta_lr 3e-3 with 2 tasks (picked at a 12k budget) made test-time adaptation *hurt*
-    (synth-topic, mean over targets, K = 0 → 1: MAML 41.6 → 32.3, FOMAML 35.6 → 25.4);
-    meta_lr 1e-2 with 2 tasks fixed that but collapsed one QA seed of second-order MAML
-    (F1 9-15 at every K); 1e-2 with 4 tasks is stable on all three seeds and adapts
-    (K = 0/1/5/10 — MAML topic 34.9/34.4/40.4/40.7, QA F1 45.1/39.8/46.0/48.4; FOMAML
-    topic 28.8/32.0/35.5/36.8, QA 41.3/36.4/37.9/41.8; summarization unchanged at ~49).
-    The K = 0 score can fall: MAML's outer loss is the *post-adaptation* query loss, so
-    the initialisation itself is not trained to predict."""
+    """MAML / FOMAML hyper-parameters. The defaults were tuned for the default suite's
+    6000-pass budget; the sweep and its outcome are in examples/tuning/maml.yaml. MAML's
+    outer loss is the *post-adaptation* query loss, so the initialisation itself is not
+    trained to predict (its K = 0 score can fall)."""
 
     inner_lr: float = 0.5  # SGD step size of the inner loop (and of test-time adaptation)
     inner_steps: int = 2  # inner-loop SGD steps per task during meta-training
@@ -94,7 +83,7 @@ class MAMLConfig:
     first_order: bool = False  # True = FOMAML: drop the second-order terms
     second_order_max_params: int = 30_000_000  # above this many adapted parameters train first order (2nd-order memory grows with inner steps; e.g. XLM-R base); 0 = no limit
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
-    vmap_max_params: int = 500_000  # ...but serially above this many adapted parameters (measured second order, 16 tasks: vmap 12x faster than a per-task loop at hidden 128, 1.6x slower than serial at hidden 1024)
+    vmap_max_params: int = 500_000  # ...but serially above this many adapted parameters (vmap is slower there; README, "Performance")
 
 
 def inner_loop(
@@ -165,6 +154,7 @@ class MAML(ModelMethod):
     """MAML / FOMAML over source languages; see the module docstring."""
 
     Config: ClassVar[type] = MAMLConfig
+    role: ClassVar[MethodRole] = "meta"  # a method under test (meta-learner)
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"classification", "qa", "summarization"})
     zero_shot: ClassVar[bool] = True
     supports_generative: ClassVar[bool] = True  # inner loops go through model.loss / model.predict
@@ -182,7 +172,6 @@ class MAML(ModelMethod):
             )
 
     def train(self, source: SourceData, meter: "Meter") -> None:
-        import torch
 
         from baselines.taskbatch import descend, example_flops, optimizers, stack_tasks
 

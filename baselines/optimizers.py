@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Iterable
 
 import torch
 
@@ -24,7 +24,7 @@ def dense_adam(params: Iterable[torch.Tensor], lr: float, *, weight_decay: float
     """Adam (``decoupled``: AdamW) over dense parameters, fused when available."""
     params = list(params)
     cls = torch.optim.AdamW if decoupled else torch.optim.Adam
-    kwargs = {"lr": lr, "weight_decay": weight_decay}
+    kwargs: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay}
     if params and _fusable(params):
         kwargs["fused"] = True
     return cls(params, **kwargs)

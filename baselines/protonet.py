@@ -9,11 +9,10 @@ like the model's own heads, so ``model.loss`` and ``model.decode`` apply unchang
 the decoder's score is ``logit[..., 1] − logit[..., 0]``, the difference of the distances
 to the two prototypes). A class absent from the support set gets logit :data:`ABSENT`.
 
-Training is episodic on source languages (:mod:`baselines.sampling`: support and query from
+Training is episodic on source languages (:mod:`bench.sampling`: support and query from
 one language; ``meta_batch`` episodes per Adam step, featurised and encoded in one pass;
-the loss is averaged over the episodes). The model's heads are never used. One step of 16
-5-way 5-shot episodes with 15 queries per class on the default ngram backbone (1 thread):
-0.44 s batched vs 4.9 s episode by episode.
+the loss is averaged over the episodes). The model's heads are never used (timings of the
+batched step: README, "Performance").
 
 Budget: source training spends ``|support| + |query|`` example passes per episode (real
 examples; episodes of languages with fewer classes are smaller and padded rows are not
@@ -28,8 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
-from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from baselines.trained import ModelMethod
+from bench.method import MethodRole
+from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,11 +43,8 @@ ABSENT = -1e4  # logit of a class without support units (finite: no NaN in softm
 
 @dataclass(frozen=True)
 class ProtoNetConfig:
-    """Episode sizes picked on synth-topic (ngram), 12k source examples. ``lr`` was 3e-3;
-    the sweep in examples/tuning/protonet.yaml (default suite's 6000-pass budget and tasks,
-    seeds 0-2, all six targets, 3 episodes) chose 1e-2: mean over targets at K = 1/5/10,
-    QA F1 37.0/39.0/39.5 → 46.7/47.5/48.3, accuracy 23.0/27.8/29.7 → 27.0/36.2/37.8,
-    ROUGE-L 45.1/48.4/48.4 → 45.9/49.2/49.1 (1e-3 was worse on QA and topic)."""
+    """ProtoNet hyper-parameters; the defaults' sweep and its outcome are in
+    examples/tuning/protonet.yaml."""
 
     lr: float = 1e-2  # Adam learning rate of episodic training (all parameters)
     meta_batch: int = 2  # episodes (source languages) per optimizer step
@@ -100,6 +97,7 @@ class ProtoNet(ModelMethod):
     """Prototypical networks over unit embeddings; see the module docstring."""
 
     Config: ClassVar[type] = ProtoNetConfig
+    role: ClassVar[MethodRole] = "meta"  # a method under test (meta-learner)
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False
 
@@ -126,7 +124,6 @@ class ProtoNet(ModelMethod):
         )
 
     def train(self, source: SourceData, meter: "Meter") -> None:
-        import torch
 
         from baselines.taskbatch import descend, example_flops, optimizers
 

@@ -12,9 +12,8 @@ n-gram table), so the step size does not depend on how small the features' gradi
 Implementation (torch.func): the ``meta_batch × inner_steps × batch`` examples of a meta-step
 are featurised in one ``model.featurize`` call; the inner loop is a pure function over the
 adapted-params dict (``torch.func.grad``), and the tasks run batched with
-``torch.func.vmap`` (``vectorize=True``; the serial loop gives the same numbers). Measured on
-the default ngram backbone (1 thread; 16 tasks × 5 steps × 20 examples): vmap 0.47 s per
-meta-step, serial 1.1 s, a per-task clone + SGD loop over all parameters 11 s.
+``torch.func.vmap`` (``vectorize=True``; the serial loop gives the same numbers; timings:
+README, "Performance").
 
 The n-gram embedding table: the features are computed once per task at the initial
 embedding, so inside the inner loop only ``model.adapted_names()`` move, exactly like
@@ -41,7 +40,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from baselines.maml import MAML
-from baselines.sampling import language_batch, meta_batch_langs
+from bench.method import MethodRole
+from bench.sampling import language_batch, meta_batch_langs
 from bench.types import EvalEpisode, Prediction, SourceData
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,16 +54,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class ReptileConfig:
-    """Defaults picked on the default suite's budget (ngram, 6000 source passes) over synth-topic,
-    synth-qa and synth-summ, seeds 0-1, all six targets (suite in the README's "Tuning
-    Reptile" note). The outer step is Adam on the Reptile direction (paper §3, "treat (θ − W)
-    as a gradient and plug it into ... Adam"), which makes the step size independent of the
-    tiny mean-pooled n-gram features. The budget buys ``6000 / (inner_steps · batch ·
-    meta_batch)`` outer steps, and that count decides the result: the earlier 5 × 10 × 2
-    (60 outer steps at meta_lr 1e-2) reached 22.5 QA F1 at K = 10 on t1, under the
-    question-overlap baseline's 43.6; 5 × 5 × 1 (240 serial outer steps, the paper's
-    Algorithm 1) at meta_lr 3e-2 reached 88.3 there, 83.8 accuracy on synth-topic (was 73.8)
-    and 71.8 ROUGE-L on synth-summ (was 70.1)."""
+    """Reptile hyper-parameters. The outer step is Adam on the Reptile direction (paper §3,
+    "treat (θ − W) as a gradient and plug it into ... Adam"), which makes the step size
+    independent of the tiny mean-pooled n-gram features. A source budget buys
+    ``source_examples / (inner_steps · batch · meta_batch)`` outer steps. The defaults were
+    tuned for the default suite's budget; the sweep and its outcome are in
+    examples/tuning/reptile.yaml."""
 
     inner_lr: float = 0.5  # inner-loop step size (and test-time adaptation step size)
     inner_steps: int = 5  # inner-loop steps per task (k in the paper)
@@ -163,7 +159,7 @@ def reptile_deltas(
     data = (s.x.detach(), s.mask, tuple(e.detach() for e in s.extra), list(batch.support_t))
     if vectorize:
         return torch.func.vmap(task_fn)(data)
-    outs = [task_fn(torch.utils._pytree.tree_map(lambda t: t[i], data)) for i in range(batch.tasks)]
+    outs = [task_fn(torch.utils._pytree.tree_map(lambda t: t[i], data)) for i in range(batch.tasks)]  # noqa: B023 (used at once)
     return torch.utils._pytree.tree_map(lambda *xs: torch.stack(xs), *outs)
 
 
@@ -171,6 +167,7 @@ class Reptile(MAML):
     """Reptile over source languages; see the module docstring. Predicts like MAML."""
 
     Config: ClassVar[type] = ReptileConfig
+    role: ClassVar[MethodRole] = "meta"  # a method under test (meta-learner)
 
     def _check(self) -> None:
         c = self.config

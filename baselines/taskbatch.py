@@ -8,7 +8,7 @@ decodes). Also: the per-task loss closures the meta-learners vmap, the FLOPs est
 report, and chunked prediction on queries.
 
 Episodes of unequal size (classification languages with different class sets, see
-:mod:`baselines.sampling`) are padded to the meta-batch's largest support and query by
+:mod:`bench.sampling`) are padded to the meta-batch's largest support and query by
 repeating one of the episode's own rows with every target -100: the loss ignores those rows
 and ProtoNet's prototypes skip them, so each task's loss and gradient are those of its
 episode alone. Only the real items are featurised.
@@ -25,7 +25,7 @@ from bench.backbones.base import Feats, Params, UnitModel
 from bench.types import Example, Prediction, Query
 
 if TYPE_CHECKING:  # pragma: no cover
-    from baselines.sampling import Episode
+    from bench.sampling import Episode
 
 #: Queries predicted per forward pass at test time (bounds memory, not results).
 PREDICT_CHUNK = 256
@@ -82,7 +82,8 @@ def stack_tasks(model: UnitModel, episodes: Sequence["Episode"], *, sparse_grad:
     if not episodes:
         raise ValueError("stack_tasks needs at least one episode")
     items = [ex for s, q in episodes for ex in (*s, *q)]
-    feats = model.featurize(items, sparse_grad=True) if sparse_grad else model.featurize(items)
+    # backbones that list sparse_params (ngram) take sparse_grad; UnitModel does not declare it yet
+    feats = model.featurize(items, sparse_grad=True) if sparse_grad else model.featurize(items)  # type: ignore[call-arg]
     targets = model.targets(items, feats)
     n, tasks = len(items), len(episodes)
     for i, e in enumerate(feats.extra):

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from bench.method import Method
+from bench.method import Method, MethodRole
 from bench.metrics import rouge_tokens
 from bench.text import split_sentences
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
@@ -59,6 +59,7 @@ class Majority(_Untrained):
     class Config:
         """No options."""
 
+    role: ClassVar[MethodRole] = "trivial"  # a calibration floor
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"classification"})
     zero_shot: ClassVar[bool] = False
 
@@ -71,7 +72,7 @@ class Majority(_Untrained):
             )
         if any(lab is None for lab in labels):
             raise ValueError("Majority got a support example without a label")
-        counts = Counter(labels)
+        counts = Counter(lab for lab in labels if lab is not None)  # none is None (checked above)
         top = max(counts.values())
         label = min(lab for lab, c in counts.items() if c == top)
         return [Prediction(label=label) for _ in episode.query]
@@ -88,6 +89,7 @@ class LeadK(_Untrained):
     class Config:
         """No options."""
 
+    role: ClassVar[MethodRole] = "trivial"  # a calibration floor
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"summarization"})
     zero_shot: ClassVar[bool] = True
 
@@ -113,6 +115,7 @@ class QuestionOverlap(_Untrained):
     class Config:
         """No options."""
 
+    role: ClassVar[MethodRole] = "trivial"  # a calibration floor
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"qa"})
     zero_shot: ClassVar[bool] = True
 

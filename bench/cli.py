@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from bench.runner import Prepared
@@ -27,7 +27,14 @@ def _data_dir(value: str | None) -> Path | None:
 def _progress(total: int) -> tuple[Callable[[dict], None], Callable[[], None]]:
     """A rich progress bar on a terminal, one line per cell otherwise."""
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
@@ -53,7 +60,8 @@ def _progress(total: int) -> tuple[Callable[[dict], None], Callable[[], None]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench import registry, suite as suites
+    from bench import registry
+    from bench import suite as suites
     from bench.runner import prepare
 
     suite = suites.load_suite(args.suite)
@@ -156,7 +164,8 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bench import registry, suite as suites
+    from bench import registry
+    from bench import suite as suites
 
     if args.what in ("suites", "all"):
         print("suites:  " + ", ".join(suites.builtin_suites()))
@@ -170,10 +179,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from bench import registry
-    from bench.checks import CHECK_TASKS, TASK_CHECKS, CLASS_CHECKS, passed, run_checks
+    from bench.contract.checks import CHECK_TASKS, CLASS_CHECKS, TASK_CHECKS, passed, run_checks
     from bench.errors import UnknownNameError
 
-    cls = registry.resolve("method", args.name)
+    cls: Any = registry.resolve("method", args.name)
     only = args.only or None
     bad = sorted(set(only or ()) - set(TASK_CHECKS) - set(CLASS_CHECKS))
     if bad:
@@ -201,7 +210,7 @@ def _yaml_value(text: str) -> object:
 
 
 def cmd_new_method(args: argparse.Namespace) -> int:
-    from bench.scaffold import write_skeleton
+    from bench.contract.scaffold import write_skeleton
 
     folder = write_skeleton(args.name, Path(args.dir))
     print(f"wrote {folder}/ — next:\n  pip install -e {folder}\n  xlbench check {args.name}\n"
@@ -210,7 +219,7 @@ def cmd_new_method(args: argparse.Namespace) -> int:
 
 
 def cmd_perf(args: argparse.Namespace) -> int:
-    from bench.perf import main as perf_main
+    from bench.perf.benchmark import main as perf_main
 
     return perf_main(quick=args.quick, json_path=args.json, repeats=args.repeats, threads=args.threads)
 

@@ -1,4 +1,4 @@
-"""Fixed, shared evaluation episodes (DESIGN.md, "Episodes are fixed and shared").
+"""Fixed, shared evaluation episodes (docs/architecture.md, "The protocol").
 
 For each (task, target language, shots K, episode index) the support set is drawn from a
 seed that depends only on those values, and the query set from a seed that depends only on

@@ -26,7 +26,7 @@ SCORE_COLUMNS = (
 )
 CELL_COLUMNS = (
     "run_id", "task", "kind", "method", "seed", "lang", "shots", "budget", "status",
-    "reason", "attempts",
+    "reason", "attempts", "role",
 )
 AUDIT_COLUMNS = (
     "run_id", "task", "method", "seed", "budget", "phase", "lang", "shots", "examples",
@@ -73,6 +73,12 @@ def connect(run_dir: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # the index is a cache; the cell files are fsynced
         conn.executescript(_SCHEMA)
+        if "role" not in {row[1] for row in conn.execute("PRAGMA table_info(cells)")}:
+            try:  # an index written before cell records stored the method's role
+                conn.execute("ALTER TABLE cells ADD COLUMN role")
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise
     except BaseException:
         conn.close()
         raise
@@ -157,7 +163,8 @@ def _index_one(conn: sqlite3.Connection, rec: dict) -> None:
         return
     base = {**key, "run_id": rec["run_id"], "suite": rec.get("suite"), "kind": rec.get("kind")}
     _insert(conn, "cells", CELL_COLUMNS, {**base, "status": rec["status"],
-                                          "reason": rec.get("reason"), "attempts": rec.get("attempts", 1)})
+                                          "reason": rec.get("reason"), "attempts": rec.get("attempts", 1),
+                                          "role": rec.get("role")})
     if rec.get("audit"):
         _insert(conn, "audit", AUDIT_COLUMNS, {**base, "phase": "adapt", **rec["audit"]})
     for s in rec.get("scores", []):

@@ -1,4 +1,4 @@
-"""The method contract (DESIGN.md, "Methods: the contract").
+"""The method contract (docs/architecture.md, "Methods: the contract").
 
 Every built-in baseline and every third-party plugin subclasses :class:`Method`. The
 runner constructs it per (task, method, seed), calls :meth:`Method.train` once on source
@@ -9,8 +9,9 @@ data, then :meth:`Method.predict` for every fixed evaluation episode. Both spend
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 
+from bench.errors import XlbenchError
 from bench.types import EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,18 +23,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ModelFactory = Callable[[], "UnitModel"]
 
+#: What a method is in the comparison, declared by its class (never guessed from a suite label):
+#: ``transfer`` a standard transfer baseline (fine-tuning, logistic regression on features),
+#: ``meta`` a method under test (the meta-learners, most plugins), ``trivial`` a calibration
+#: floor (majority class, lead-k). Every cell record stores it; the report reads it there.
+MethodRole = Literal["transfer", "meta", "trivial"]
+ROLES: tuple[MethodRole, ...] = ("transfer", "meta", "trivial")
+
 
 class Method(ABC):
     """Base class of every method.
 
-    Subclasses declare ``Config`` (a frozen dataclass, every field defaulted and commented)
-    and ``kinds`` (the task kinds they support; other pairs are recorded as n/a).
+    Subclasses declare ``Config`` (a frozen dataclass, every field defaulted and commented),
+    ``role`` (:data:`MethodRole`: ``transfer``, ``meta`` or ``trivial``) and ``kinds`` (the
+    task kinds they support; other pairs are recorded as n/a).
     ``zero_shot`` says whether K = 0 (no support set) is meaningful for the method, and
     ``supports_generative`` whether it works on a seq2seq backbone, whose "units" are
     generated tokens (only gradient-based methods do; others are recorded n/a there).
     """
 
     Config: ClassVar[type]
+    role: ClassVar[MethodRole]  # no default: every concrete method declares it
     kinds: ClassVar[frozenset[TaskKind]]
     zero_shot: ClassVar[bool] = True
     supports_generative: ClassVar[bool] = False  # runs on seq2seq (abstractive) backbones
@@ -88,3 +98,16 @@ class Method(ABC):
     def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
         """Restore what :meth:`state` returned, instead of calling :meth:`train`."""
         raise NotImplementedError(f"{type(self).__name__} does not load a state")
+
+
+def method_role(cls: type) -> MethodRole:
+    """The role ``cls`` declares; :class:`XlbenchError` (exit 2 in preflight) if it declares none."""
+    role = getattr(cls, "role", None)
+    if role not in ROLES:
+        raise XlbenchError(
+            f"method {cls.__module__}:{cls.__qualname__} declares role {role!r}; set the class "
+            "attribute `role` to 'transfer' (a standard transfer baseline, e.g. fine-tuning), "
+            "'meta' (a method under test, e.g. a meta-learner) or 'trivial' (a calibration "
+            "floor, e.g. majority class). The report compares methods by it."
+        )
+    return role

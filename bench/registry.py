@@ -1,6 +1,6 @@
 """Name -> class, for methods, tasks and backbones.
 
-Three ways to name a thing (DESIGN.md, "Registration"):
+Three ways to name a thing (docs/architecture.md, "Registration"):
 
 1. a built-in short name from the tables in ``baselines/__init__.py``, ``tasks/__init__.py``
    and :data:`BACKBONES` below;
@@ -29,7 +29,7 @@ Kind = Literal["method", "task", "backbone"]
 BACKBONES: dict[str, str] = {
     "ngram": "bench.backbones.ngram:NgramBackbone",
     "hf": "bench.backbones.hf:HFBackbone",
-    "hf-seq2seq": "bench.backbones.seq2seq:Seq2SeqBackbone",
+    "hf-seq2seq": "bench.backbones.hf:Seq2SeqBackbone",
 }
 
 _GROUPS: dict[Kind, str] = {

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from bench import record, registry, store
+from bench import leakage, record, registry, store
 from bench.errors import XlbenchError
+from bench.method import method_role
 from bench.seeding import derive_seed, generator
 from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite
 from bench.types import CellKey, SourceKey, TaskInfo
@@ -72,7 +73,8 @@ def prepare(
     only_methods: Sequence[str] = (),
     retry_failed: bool = False,
 ) -> Prepared:
-    """Preflight: resolve names, validate data, choose the run folder. Writes nothing.
+    """Preflight: resolve names, validate data, check every task for parallel leakage
+    (:func:`bench.leakage.check_task`), choose the run folder. Writes nothing.
 
     ``only_tasks`` / ``only_methods`` (labels of the suite) restrict which cells this
     invocation computes without changing the run: the rest stay for a later invocation.
@@ -85,12 +87,13 @@ def prepare(
             continue
         task = build_task(spec, data_dir)
         task.validate()
+        leakage.check_task(task, spec.label)  # every task, also one that never mentions leakage
         infos[spec.label] = task.info()
         backbone = build_backbone(spec)
         if hasattr(backbone, "validate"):
             backbone.validate()
     for m in suite.methods:
-        registry.resolve("method", m.name)
+        method_role(registry.resolve("method", m.name))  # a method without a valid role stops here
     run_dir = _choose_run_dir(suite, results_root, new_run)
     cells = tuple(
         CellKey(spec.label, m.label, seed, b.source_examples, lang, shots)
@@ -143,7 +146,7 @@ def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
     if previous:
         old = store.read_json(previous[-1] / "manifest.json")["suite"]
         changed = diff(old, suite.resolved())
-        changed = [k for k in changed if not k.startswith(("executor", "description"))]
+        changed = [k for k in changed if not k.startswith(("executor", "description", "reference"))]
         raise XlbenchError(
             f"suite {suite.name!r} changed since its last run {previous[-1]} "
             f"(changed: {', '.join(changed) or 'code defaults'}). Rerun with --new-run to start "
@@ -291,6 +294,7 @@ def compute_group(
         reason = method.why_not(info, cell.shots, generative)
         rec: dict[str, Any] = {"type": "cell", "run_id": run_dir.name, "suite": suite.name,
                                "key": dataclasses.asdict(cell), "kind": info.kind,
+                               "role": method_role(method_cls),
                                "attempts": store.begin_attempt(run_dir, cell.id())}
         if reason is not None:
             rec.update(status="n/a", reason=reason, scores=[], audit=None)
@@ -414,4 +418,5 @@ def _unresolve(resolved: dict) -> dict:
         "tasks": [{**comp(t), "backbone": comp(t["backbone"])} for t in resolved["tasks"]],
         "methods": [comp(m) for m in resolved["methods"]],
         "executor": resolved.get("executor", {"name": "local"}),
+        "reference": resolved.get("reference"),
     }

@@ -4,7 +4,7 @@ Everything is a pure function of arrays or tidy DataFrames with explicit seeds; 
 reads results from disk or keeps state. Conventions:
 
 * **Units.** A score row is one (task, method, seed, lang, shots, budget, episode). Episodes
-  are shared by every method (DESIGN.md, "The protocol"), so rows matched on
+  are shared by every method (docs/architecture.md, "The protocol"), so rows matched on
   :data:`PAIR_KEYS` are paired observations. CIs resample (seed, episode) units, averaging
   over the languages inside a unit when a table pools languages.
 * **CIs** are percentile bootstrap intervals (Efron & Tibshirani 1993), B = 1000 by default.
@@ -13,6 +13,9 @@ reads results from disk or keeps state. Conventions:
   whose p-value decides significance. p-values of one (task, method, budget) are
   Holm-corrected across languages x shots (Holm 1979, "A simple sequentially rejective
   multiple test procedure").
+* **Roles** (transfer baseline, method under test, trivial floor) are declared by each
+  method class and stored in every cell record; :func:`roles` reads them from the cells
+  table. "The best transfer baseline" is the best method whose role is ``transfer``.
 * **Ranks** over (task, language) datasets use the Friedman test and the Nemenyi critical
   difference (Demsar 2006, "Statistical comparisons of classifiers over multiple data
   sets", JMLR 7).
@@ -22,34 +25,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Sequence
+from typing import Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from bench.errors import XlbenchError
+from bench.method import ROLES, MethodRole
 from bench.seeding import derive_seed
 from bench.types import PRIMARY_METRIC
 
-Role = Literal["transfer", "trivial", "test"]
+Role = MethodRole
 
-#: Method roles, declared once: transfer baselines, trivial baselines; all others are under test.
-TRANSFER_BASELINES: frozenset[str] = frozenset({"finetune", "logreg", "logreg-tfidf"})
-TRIVIAL_BASELINES: frozenset[str] = frozenset({"majority", "lead", "overlap"})
-#: The reference of win/tie/loss counts and of per-language gains.
-FINETUNE = "finetune"
+#: The roles of the built-in suite labels, used only for cell records written before records
+#: stored their method's role (old runs render as they did); any other label is "meta".
+LEGACY_ROLES: Mapping[str, MethodRole] = {
+    "finetune": "transfer", "logreg": "transfer", "logreg-tfidf": "transfer",
+    "majority": "trivial", "lead": "trivial", "overlap": "trivial",
+}
 
 #: Columns that identify one paired observation (the same episode seen by two methods).
 PAIR_KEYS: tuple[str, ...] = ("task", "lang", "shots", "seed", "episode", "budget")
 Test = Literal["wilcoxon", "bootstrap"]
 
 
-def role(method: str) -> Role:
-    """The role of a method name: ``transfer``, ``trivial`` or ``test`` (method under test)."""
-    if method in TRANSFER_BASELINES:
-        return "transfer"
-    if method in TRIVIAL_BASELINES:
-        return "trivial"
-    return "test"
+def roles(cells: pd.DataFrame) -> dict[str, Role]:
+    """Method label -> role, read from the cell records (the ``role`` column of ``cells``).
+
+    A label's role is the one its records store; records without one (written before cell
+    records stored roles) fall back to :data:`LEGACY_ROLES`, else ``meta``. A label stored
+    with two different roles (merged runs whose same label names different classes) is an
+    :class:`XlbenchError`.
+    """
+    stored: dict[str, set[str]] = {}
+    if "role" in cells.columns:
+        for method, role in zip(cells["method"], cells["role"]):
+            if isinstance(role, str):
+                stored.setdefault(method, set()).add(role)
+    out: dict[str, Role] = {}
+    for method in sorted(set(cells["method"])):
+        found = stored.get(method, set())
+        if len(found) > 1:
+            raise XlbenchError(f"method label {method!r} has roles {sorted(found)} in these results: "
+                               "two runs use the label for different methods; report them separately")
+        role = next(iter(found), None) or LEGACY_ROLES.get(method, "meta")
+        if role not in ROLES:
+            raise XlbenchError(f"method label {method!r} has unknown role {role!r}; valid: {', '.join(ROLES)}")
+        out[method] = role  # type: ignore[assignment]
+    return out
+
+
+def role_of(method: str, roles: Mapping[str, Role]) -> Role:
+    """``roles[method]``; a label absent from the records is a method under test (``meta``)."""
+    return roles.get(method, "meta")
 
 
 def _key_seed(seed: int, *key: object) -> int:
@@ -125,7 +153,7 @@ def paired_test(
         return Paired(len(d), 0.0, 0.0, 0.0, 1.0, 1.0)
     reps = bootstrap_means(d, boot, np.random.default_rng(seed))
     lo, hi = _percentiles(reps, level)
-    p_boot = min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0)))
+    p_boot = min(1.0, 2 * min(float(np.mean(reps <= 0)), float(np.mean(reps >= 0))))
     p_wil = wilcoxon_p(d)
     return Paired(len(d), float(d.mean()), float(lo), float(hi), float(p_boot), p_wil)
 
@@ -161,16 +189,16 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     permutation test when there are ties, at a fraction of the cost); above, the normal
     approximation with tie correction.
     """
-    d = np.asarray(d, dtype=float)
-    d = d[(d != 0) & ~np.isnan(d)]
-    n = len(d)
+    arr = np.asarray(d, dtype=float)
+    nz = arr[(arr != 0) & ~np.isnan(arr)]
+    n = len(nz)
     if n == 0:
         return 1.0
-    r = midranks(np.abs(d))
+    r = midranks(np.abs(nz))
     if n > EXACT_WILCOXON_MAX_N:
         from scipy.stats import norm
 
-        t = r[d > 0].sum()
+        t = r[nz > 0].sum()
         mean = n * (n + 1) / 4
         var = (r**2).sum() / 4
         z = (t - mean) / np.sqrt(var)
@@ -181,7 +209,7 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     for w in r2:  # each rank joins the positive sum with probability 1/2
         dist[w:] = 0.5 * dist[w:] + 0.5 * dist[:-w].copy()
         dist[:w] *= 0.5
-    t = int(r2[d > 0].sum())
+    t = int(r2[nz > 0].sum())
     cdf = np.cumsum(dist)
     lower, upper = cdf[t], 1.0 - (cdf[t - 1] if t > 0 else 0.0)
     return float(min(1.0, 2 * min(lower, upper)))
@@ -276,12 +304,13 @@ def summarise(
     return pd.DataFrame(out, columns=by + ["mean", "lo", "hi", "half", "n"])
 
 
-def best_transfer(rows: pd.DataFrame) -> pd.DataFrame:
-    """The best transfer baseline per (task, shots, budget) by mean primary score.
+def best_transfer(rows: pd.DataFrame, roles: Mapping[str, Role]) -> pd.DataFrame:
+    """The best transfer baseline (role ``transfer``, see :func:`roles`) per (task, shots,
+    budget) by mean primary score.
 
     Columns: task, shots, budget, reference. Ties go to the alphabetically first name.
     """
-    t = rows[rows["method"].isin(TRANSFER_BASELINES)]
+    t = rows[rows["method"].isin([m for m, r in roles.items() if r == "transfer"])]
     means = t.groupby(["task", "shots", "budget", "method"])["value"].mean().reset_index()
     means = means.sort_values(
         ["task", "shots", "budget", "value", "method"], ascending=[True, True, True, False, True]
@@ -294,6 +323,7 @@ def compare(
     rows: pd.DataFrame,
     reference: str | None = None,
     *,
+    roles: Mapping[str, Role] | None = None,
     per_language: bool = True,
     test: Test = "wilcoxon",
     alpha: float = 0.05,
@@ -303,7 +333,7 @@ def compare(
     """Paired comparison of every method with a reference, Holm-corrected.
 
     ``rows`` are primary-metric score rows. ``reference`` is a method name, or None for the
-    best transfer baseline per (task, shots, budget). Pairs are rows matched on
+    best transfer baseline per (task, shots, budget), which needs the method ``roles``. Pairs are rows matched on
     :data:`PAIR_KEYS`. With ``per_language`` one test per (task, method, budget, shots,
     lang) and Holm across languages x shots; otherwise languages are pooled (units are
     (lang, seed, episode)) and Holm runs across shots. The ``test`` p-value decides.
@@ -312,7 +342,9 @@ def compare(
     p_bootstrap, p_wilcoxon, p_holm, significant, direction (+1 better, -1 worse, 0 n.s.).
     """
     if reference is None:
-        refs = best_transfer(rows)
+        if roles is None:
+            raise ValueError("compare(reference=None) picks the best transfer baseline: pass roles=")
+        refs = best_transfer(rows, roles)
     else:
         refs = rows[["task", "shots", "budget"]].drop_duplicates().assign(reference=reference)
     keys = ["task", "method", "budget", "shots"] + (["lang"] if per_language else [])
@@ -345,7 +377,7 @@ def compare(
 def win_tie_loss(comparisons: pd.DataFrame) -> pd.DataFrame:
     """Wins/ties/losses per (task, method, budget) from per-language :func:`compare` rows.
 
-    Pass ``compare(rows, FINETUNE, per_language=True)``: a win is a Holm-significant
+    Pass ``compare(rows, reference, per_language=True)``: a win is a Holm-significant
     positive paired difference, a loss a significant negative one, a tie anything else.
     Columns: task, method, budget, win, tie, loss.
     """

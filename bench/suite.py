@@ -19,6 +19,8 @@ Schema (see ``bench/suites/default.yaml``)::
     tasks: [synth-topic, {name: xquad, label: xquad-small, config: {...}, backbone: ...}]
     methods: [finetune, {name: maml, label: fomaml, config: {first_order: true}}]
     executor: {name: local, workers: 1}
+    reference: finetune           # the method label every method is compared with in the report
+                                  # (default: finetune, when the suite has a method labelled so)
 """
 
 from __future__ import annotations
@@ -37,10 +39,14 @@ from bench.errors import SuiteError, XlbenchError
 from bench.types import ALL_SHOTS, Budget
 
 SUITES_DIR = Path(__file__).parent / "suites"
+#: The reference method label when a suite names none (and has a method labelled so).
+DEFAULT_REFERENCE = "finetune"
+#: Resolved-suite keys that do not change what a run computes: not part of the fingerprint.
+_NOT_FINGERPRINTED = frozenset({"executor", "description", "reference"})
 
 _TOP_KEYS = {
     "name", "description", "backbone", "seeds", "shots", "episodes", "queries",
-    "budget", "budgets", "tasks", "methods", "executor",
+    "budget", "budgets", "tasks", "methods", "executor", "reference",
 }
 _COMPONENT_KEYS = {"name", "label", "config"}
 _TASK_KEYS = _COMPONENT_KEYS | {"backbone"}
@@ -77,14 +83,16 @@ class Suite:
     tasks: tuple[TaskSpec, ...]
     methods: tuple[Component, ...]
     executor: Mapping[str, Any]
+    reference: str | None = None  # report setting: the method label others are compared with
 
     def resolved(self) -> dict[str, Any]:
         """A JSON-able dict of everything that determines the results."""
         return json.loads(json.dumps(dataclasses.asdict(self), sort_keys=True, default=str))
 
     def fingerprint(self) -> str:
-        """Hash of the resolved suite minus the executor (engines do not change scores)."""
-        body = {k: v for k, v in self.resolved().items() if k not in {"executor", "description"}}
+        """Hash of the resolved suite minus what does not change scores (executor, description,
+        the report's reference)."""
+        body = {k: v for k, v in self.resolved().items() if k not in _NOT_FINGERPRINTED}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -138,6 +146,14 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
     executor = raw.get("executor", {"name": "local"})
     if isinstance(executor, str):
         executor = {"name": executor}
+    labels = [m.label for m in methods]
+    reference = raw.get("reference", _default_reference(labels))
+    if reference is not None and reference not in labels:
+        raise SuiteError(
+            f"{source}: reference {reference!r} is not a method label of the suite; valid: "
+            f"{', '.join(labels)}. Name the method every other method is compared with, or drop "
+            f"`reference` (default: {DEFAULT_REFERENCE!r} when the suite has it)."
+        )
     return Suite(
         name=_str(raw["name"], "name", source),
         description=str(raw.get("description", "")),
@@ -149,7 +165,12 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
         tasks=tasks,
         methods=methods,
         executor=dict(executor),
+        reference=reference,
     )
+
+
+def _default_reference(labels: list[str]) -> str | None:
+    return DEFAULT_REFERENCE if DEFAULT_REFERENCE in labels else None
 
 
 def _no_unknown(raw: Mapping[str, Any], allowed: set[str], source: str, what: str) -> None:
@@ -222,7 +243,7 @@ def _split(kind: registry.Kind, raw: Any, source: str) -> tuple[str, str, Any]:
 
 def _component(kind: registry.Kind, raw: Any, source: str) -> Component:
     name, label, config = _split(kind, raw, source)
-    cls = registry.resolve(kind, name)
+    cls: Any = registry.resolve(kind, name)
     return Component(name, label, _config(cls.Config, config, f"{source}: {kind} {label!r}"))
 
 
@@ -240,7 +261,7 @@ def _task(raw: Any, default_backbone: Component, source: str) -> TaskSpec:
     return TaskSpec(component.name, component.label, component.config, backbone)
 
 
-def instantiate(cls: type, config: Mapping[str, Any]) -> Any:
+def instantiate(cls: Any, config: Mapping[str, Any]) -> Any:
     """Build ``cls.Config`` from a resolved config dict (nested lists back to tuples)."""
     fields = {f.name: f for f in dataclasses.fields(cls.Config)}
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k in fields}
@@ -259,7 +280,9 @@ def with_methods(suite: Suite, names: list[str]) -> Suite:
     """The suite restricted to (or extended with) the named methods (``--method``)."""
     by_label = {m.label: m for m in suite.methods}
     chosen = tuple(by_label.get(n) or _component("method", n, "--method") for n in names)
-    return dataclasses.replace(suite, methods=chosen)
+    labels = [m.label for m in chosen]
+    reference = suite.reference if suite.reference in labels else _default_reference(labels)
+    return dataclasses.replace(suite, methods=chosen, reference=reference)
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -1,7 +1,7 @@
 """Script-aware text units: word tokens with offsets, sentences, and the script of a text.
 
 Pure Python (``unicodedata`` only), so ``import bench.text`` stays cheap. Every task kind
-reduces to unit classification (DESIGN.md, "Methods"); these are the units:
+reduces to unit classification (docs/architecture.md, "Methods: the contract"); these are the units:
 
 * :func:`tokens` — words with character offsets ``[start, end)``. Whitespace separates
   words; each punctuation (``P*``) or symbol (``S*``) character is a token of its own;

@@ -3,7 +3,7 @@
 Everything here is a frozen dataclass or a ``Literal``: plain data, no behaviour beyond
 cheap derived views. Importing this module must stay cheap (no torch).
 
-Vocabulary (see ``../shared/DESIGN.md``, "The protocol"):
+Vocabulary (see docs/architecture.md, "The protocol"):
 
 * an :class:`Example` is one labelled item in one language; ``item_id`` is shared by all
   translations of the same item (parallel corpora), ``group`` by all items of one article;
@@ -21,7 +21,6 @@ from typing import Literal, Mapping
 TaskKind = Literal["classification", "qa", "summarization"]
 KINDS: tuple[TaskKind, ...] = ("classification", "qa", "summarization")
 Phase = Literal["source", "adapt"]
-CellStatus = Literal["done", "failed", "diverged", "oom", "interrupted", "n/a"]
 
 #: ``shots`` value meaning "the whole support pool, one episode" (suite: ``shots: [all]``).
 ALL_SHOTS = -1

@@ -110,7 +110,7 @@ def check_languages(
     if both:
         raise DataError(
             f"{task}: {both} are both source and target languages; a target language is "
-            f"never seen in training except its K-shot support set (DESIGN.md). Remove "
+            f"never seen in training except its K-shot support set (docs/architecture.md, 'The protocol'). Remove "
             f"them from source_langs or target_langs."
         )
     if not target:

@@ -1,6 +1,6 @@
 """Local data: where a dataset's folder is, and readers that fail with file and line.
 
-Real datasets load from the upstream repository's own file layout (DESIGN.md, "Data"). A
+Real datasets load from the upstream repository's own file layout (docs/architecture.md, "Data"). A
 task names its folder (``sib-200``, ``nusax``, ``masakhane-news``, ``xquad``); the user
 points xlbench at a directory holding that folder, or at the folder (a clone) itself, with
 ``--data-dir`` or the ``XLBENCH_DATA`` environment variable.
@@ -11,9 +11,8 @@ record) and what is wrong, so ``Task.validate()`` can stop a run before any trai
 
 from __future__ import annotations
 
-import hashlib
-
 import csv
+import hashlib
 import json
 import os
 from dataclasses import dataclass

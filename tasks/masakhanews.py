@@ -27,12 +27,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, ClassVar, Literal, Mapping, Sequence
 
 from bench.errors import DataError
-from bench.task import Task, TargetData
-from bench.types import Example, SourceData, TaskInfo
-from tasks import leakage
+from bench.task import TargetData, Task
+from bench.types import Example, SourceData, TaskInfo, TaskKind
 from tasks.hub import HubSplit, label_name, load_split
 from tasks.languages import check_languages, language_info
 from tasks.local import Upstream, dataset_dir, label_index, read_labels, read_table
@@ -95,7 +94,7 @@ class MasakhaNews(Task):
     """MasakhaNEWS topic classification (union label set over the configured languages)."""
 
     Config = MasakhaNewsConfig
-    kind = "classification"
+    kind: ClassVar[TaskKind] = "classification"
     name = "masakhanews"
 
     # -- the contract ----------------------------------------------------------------
@@ -140,9 +139,9 @@ class MasakhaNews(Task):
                     f"(upstream ships only few-shot sets for them); use them as targets. "
                     f"Languages with a full train split: {list(WITH_TRAIN)}"
                 )
-        source = self.source()
-        targets = [self.target(lang) for lang in self.config.target_langs]
-        leakage.check(self.name, source, targets)
+        self.source()
+        for lang in self.config.target_langs:
+            self.target(lang)  # read every file; the runner's preflight checks leakage
 
     # -- labels ----------------------------------------------------------------------
     def root(self) -> Path:
@@ -244,10 +243,10 @@ class MasakhaNewsHeadline(MasakhaNews):
 
         keep = self.config.max_sentences
         prefix = text[: keep * _CHARS_PER_SENTENCE]
-        sentences = split_sentences(prefix)
-        if len(prefix) < len(text) and len(sentences) > 1:
-            sentences = sentences[:-1]  # the last one may be cut by the prefix
-        sentences = tuple(sentences[:keep])
+        found = split_sentences(prefix)
+        if len(prefix) < len(text) and len(found) > 1:
+            found = found[:-1]  # the last one may be cut by the prefix
+        sentences = tuple(found[:keep])
         if not sentences:
             raise DataError(f"{self.name}: an article in {lang} has no sentence: {text[:80]!r}")
         return Example(

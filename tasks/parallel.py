@@ -1,10 +1,10 @@
 """Parallel classification corpora with official splits aligned across languages.
 
 SIB-200 and NusaX ship train/dev/test splits whose item ids are the same in every language,
-so the official splits are leakage-safe by construction (DESIGN.md, "No parallel leakage"):
+so the official splits are leakage-safe by construction (docs/architecture.md, "The protocol": no parallel leakage):
 source training reads the *train* split of the source languages, a target language's
 support pool reads its train (or dev) split, and its test set reads its test split. The
-item id is the upstream id, shared by all translations; :mod:`tasks.leakage` checks it.
+item id is the upstream id, shared by all translations; :mod:`bench.leakage` checks it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 from bench.errors import DataError
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Example, LanguageInfo, SourceData, TaskInfo
-from tasks import leakage
 from tasks.hub import load_split
 from tasks.languages import check_languages, language_info
 from tasks.local import Row, Upstream, dataset_dir, hash_sample, label_index, read_table
@@ -98,9 +97,9 @@ class ParallelClassification(Task):
                 tuple(self.config.target_langs),
                 self.available(),
             )
-        source = self.source()
-        targets = [self.target(lang) for lang in self.config.target_langs]
-        leakage.check(self.name, source, targets)
+        self.source()
+        for lang in self.config.target_langs:
+            self.target(lang)  # read every file; the runner's preflight checks leakage
 
     # -- reading ---------------------------------------------------------------------
     def read(self, lang: str, role: str) -> tuple[Example, ...]:

@@ -4,7 +4,7 @@ Artetxe, Ruder and Yogatama, "On the Cross-lingual Transferability of Monolingua
 Representations", ACL 2020. Upstream layout: ``xquad.<lang>.json`` in SQuAD v1.1 format
 (48 articles × 5 paragraphs, the same ids, titles and order in every language); test only.
 
-Leakage-safe split (DESIGN.md, "No parallel leakage"): articles are split by position in
+Leakage-safe split (docs/architecture.md, "The protocol": no parallel leakage): articles are split by position in
 file order, for all languages at once (:func:`split_articles`): the first
 ``source_articles`` (32) train the source languages, the next ``pool_articles`` (4) feed
 the targets' K-shot support pools, the remaining 12 are the targets' test set. No question
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence, cast
 
 from bench.errors import DataError
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Answer, Example, SourceData, TaskInfo
-from tasks import leakage
 from tasks.hub import load_split
 from tasks.languages import check_languages, language_info
 from tasks.local import Upstream, dataset_dir, hash_sample, read_json
@@ -121,7 +120,9 @@ class XQuAD(Task):
                     f"xquad: the articles of {lang} differ from those of {first_lang} (titles or "
                     f"order); the article split must be the same for every language"
                 )
-        leakage.check(self.name, self.source(), [self.target(l) for l in self.config.target_langs])
+        self.source()
+        for lang in self.config.target_langs:
+            self.target(lang)  # read every file; the runner's preflight checks leakage
 
     # -- reading ---------------------------------------------------------------------
     def root(self) -> Path:
@@ -129,9 +130,9 @@ class XQuAD(Task):
 
     def role(self, lang: str, role: Role) -> tuple[Example, ...]:
         examples = self.read(lang)
-        articles = list(dict.fromkeys(ex.group for ex in examples))
+        articles = list(dict.fromkeys(cast(str, ex.group) for ex in examples))  # read() sets every group
         roles = split_articles(articles, self.config.source_articles, self.config.pool_articles)
-        return tuple(ex for ex in examples if roles[ex.group] == role)
+        return tuple(ex for ex in examples if roles[cast(str, ex.group)] == role)
 
     def read(self, lang: str) -> tuple[Example, ...]:
         """Every question of one language, in file order."""

@@ -6,5 +6,35 @@ machine one QA predict took 21.6 s with default threading and 0.5 s with one thr
 
 import os
 
+import pytest
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="module")
+def one_thread_module():
+    """One torch intra-op thread for a whole test module (restored after it): tiny tensors
+    only add synchronisation with more threads, and stall on a busy CPU. A module opts in
+    with ``pytestmark = pytest.mark.usefixtures("one_thread_module")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture
+def one_thread():
+    """Like :func:`one_thread_module`, for one test (tests that change threads themselves)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

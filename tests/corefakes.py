@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.method import Method
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Example, LanguageInfo, Prediction, SourceData, TaskInfo
 
 
@@ -48,6 +48,7 @@ class EchoConfig:
 
 class Echo(Method):
     Config = EchoConfig
+    role = "meta"
     kinds = frozenset({"classification"})
 
     def train(self, source, meter):

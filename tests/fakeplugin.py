@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.method import Method
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Example, LanguageInfo, Prediction, SourceData, TaskInfo
 
 
@@ -78,6 +78,7 @@ class FakeMethodConfig:
 
 class FakeMethod(Method):
     Config = FakeMethodConfig
+    role = "meta"
     kinds = frozenset({"classification"})
 
     def _fault(self, phase: str, episode, meter) -> None:

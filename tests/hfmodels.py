@@ -8,10 +8,8 @@ mT5-like encoder-decoder with a Unigram tokenizer. Both are written once per tes
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import tempfile
-from typing import Iterator
 
 import numpy as np
 
@@ -27,19 +25,6 @@ def sentences(n: int = 300, seed: int = 0) -> list[str]:
     """Deterministic pseudo-sentences over a small multilingual word list."""
     rng = np.random.default_rng(seed)
     return [" ".join(rng.choice(WORDS, size=int(rng.integers(3, 12)))) for _ in range(n)]
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Tiny models run ~50x faster on one intra-op thread when the CPUs are shared."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _encoder_tokenizer():  # type: ignore[no-untyped-def]

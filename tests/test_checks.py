@@ -1,4 +1,4 @@
-"""bench.checks: each contract check catches a deliberately broken method, and every
+"""bench.contract.checks: each contract check catches a deliberately broken method, and every
 built-in method (baselines.METHODS, plus the configured variants of the default suite)
 passes all of them on every kind it supports."""
 
@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 import yaml
 
+from baselines import METHODS
 from bench import registry
 from bench.budget import BudgetExhausted
-from bench.checks import CHECK_TASKS, passed, run_checks
+from bench.contract.checks import CHECK_TASKS, passed, run_checks
 from bench.method import Method
 from bench.suite import SUITES_DIR
 from bench.types import Prediction
-
-from baselines import METHODS
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,7 @@ class Counting(Method):
     """Majority support label; spends nothing; keeps nothing."""
 
     Config = NoOptions
+    role = "meta"
     kinds = frozenset({"classification"})
     zero_shot = False
 
@@ -58,6 +58,7 @@ class Trains(Method):
     """SGD on the model's loss, 8 examples a step, paid before each step, until refused."""
 
     Config = NoOptions
+    role = "meta"
     kinds = frozenset({"classification"})
     zero_shot = True
 
@@ -272,7 +273,7 @@ def test_nondeterministic():
 
 
 def test_looks_up_gold_by_item_id():
-    from bench.checkharness import Harness
+    from bench.contract.harness import Harness
 
     gold_task = Harness(Counting, "synth-topic").task  # what a cheater could rebuild
 

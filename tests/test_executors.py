@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import lease, store
+from bench import store
 from bench.cli import main
+from bench.executors import lease
 from tests.faultsuite import ROOT, records, run_dir, write_suite
 
 SETUP = ROOT / "tests" / "slurm_setup.sh"

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from pathlib import Path
 
 import pytest
 import torch
+from hfmodels import tiny_encoder_dir, tiny_seq2seq_dir
 
-from bench.backbones.hf import DeviceOOM, HFBackbone, HFConfig, oom_guard, resolve_device
+from bench.backbones.hf import HFBackbone
+from bench.backbones.hf_runtime import DeviceOOM, HFConfig, oom_guard, resolve_device
 from bench.errors import XlbenchError
 from bench.types import TaskInfo
-from hfmodels import one_thread, tiny_encoder_dir, tiny_seq2seq_dir
 
 CLS = TaskInfo("topic", "classification", labels=("a", "b", "c"))
 MISSING = "xlbench-tests/no-such-model"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def test_preflight_local_path_loads_nothing() -> None:
@@ -107,7 +103,7 @@ def test_devices_and_oom() -> None:
 
 def test_registry_names_resolve() -> None:
     from bench import registry
-    from bench.backbones.seq2seq import Seq2SeqBackbone
+    from bench.backbones.hf import Seq2SeqBackbone
 
     assert registry.resolve("backbone", "hf") is HFBackbone
     assert registry.resolve("backbone", "hf-seq2seq") is Seq2SeqBackbone

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 import torch
+from hfmodels import sentences, tiny_encoder_dir
 
 from bench.backbones.base import UnitModel
 from bench.backbones.hf import HFBackbone, HFConfig
 from bench.errors import XlbenchError
 from bench.types import Answer, Example, Query, TaskInfo
-from hfmodels import one_thread, sentences, tiny_encoder_dir
 
 CLS = TaskInfo("topic", "classification", labels=("a", "b", "c"))
 QA = TaskInfo("qa", "qa", max_answer_tokens=6)
 SUM = TaskInfo("sum", "summarization", summary_sentences=2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 @pytest.fixture(scope="module")

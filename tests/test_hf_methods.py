@@ -1,24 +1,23 @@
 """Every built-in method x every task kind on tiny random HF models (CPU, offline).
 
 Each (method, kind) either trains on a tiny source set and predicts a tiny episode, or is
-n/a with a reason. DESIGN.md: an abstractive (seq2seq) backbone supports only
+n/a with a reason. docs/architecture.md: an abstractive (seq2seq) backbone supports only
 gradient-based methods; methods that classify unit embeddings (ProtoNet, logistic
-regression) are n/a there — the model says so with ``units_are_generative``.
+regression) are n/a there — the backbone says so with ``is_generative()``.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
+from hfmodels import sentences, tiny_encoder_dir, tiny_seq2seq_dir
 
 from bench import registry
 from bench.backbones.hf import HFBackbone, HFConfig
+from bench.backbones.seq2seq import Seq2SeqUnits
 from bench.budget import Meter
 from bench.seeding import generator
 from bench.suite import instantiate
 from bench.types import Answer, EvalEpisode, Example, SourceData, TaskInfo
-from hfmodels import one_thread, sentences, tiny_encoder_dir, tiny_seq2seq_dir
 
 #: Small budgets and episode sizes so each cell takes about a second.
 SMALL = {
@@ -33,10 +32,7 @@ GRADIENT_BASED = {"finetune", "maml", "fomaml", "reptile"}  # usable with a gene
 CELLS = [(kind, "encoder") for kind in ("classification", "qa", "summarization")] + [("summarization", "seq2seq")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def example(kind: str, i: int, lang: str, seed: int) -> Example:
@@ -71,7 +67,7 @@ def test_method_kind_matrix(kind: str, family: str, label: str) -> None:
         reason = f"{cls.__name__} classifies unit embeddings; a generative (seq2seq) backbone has none"
     if reason is not None:
         assert family == "seq2seq" and label not in GRADIENT_BASED, reason  # only these are n/a
-        assert backbone.build(info, 0).units_are_generative is True
+        assert isinstance(backbone.build(info, 0), Seq2SeqUnits)
         return
     method = cls(instantiate(cls, SMALL[label]), lambda: backbone.build(info, 0), info, generator("m", label))
     source_meter, adapt_meter = Meter("source", 24), Meter("adapt", 12)

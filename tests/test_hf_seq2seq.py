@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 import torch
+from hfmodels import sentences, tiny_seq2seq_dir
 
 from bench.backbones.hf import HFBackbone, HFConfig
 from bench.backbones.seq2seq import Seq2SeqUnits
 from bench.types import Example, TaskInfo
-from hfmodels import one_thread, sentences, tiny_seq2seq_dir
 
 HEADLINE = TaskInfo("headline", "summarization", summary_sentences=1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +29,7 @@ def docs(n: int = 4) -> list[Example]:
     return [Example(str(i), "sw", texts[2 * i], summary=" ".join(texts[2 * i + 1].split()[:3])) for i in range(n)]
 
 
-def test_generative_flag_and_units(model: Seq2SeqUnits) -> None:
-    assert model.units_are_generative is True
+def test_generative_units(model: Seq2SeqUnits) -> None:
     items = docs()
     support, query = model.featurize(items), model.featurize([e.as_query() for e in items])
     assert support.mask.shape[0] == 4 and support.mask.shape[1] > 0

@@ -1,4 +1,4 @@
-"""No parallel leakage (DESIGN.md): no source-training item id or article in a target test set.
+"""No parallel leakage (docs/architecture.md): no source-training item id or article in a target test set.
 
 Checked on the real data for every task (skipped when it is absent), on written fixtures,
 and shown to fail when a split is deliberately broken.
@@ -6,10 +6,10 @@ and shown to fail when a split is deliberately broken.
 
 import pytest
 
+from bench import leakage
 from bench.errors import DataError
 from bench.task import TargetData
 from bench.types import Example, SourceData, TaskInfo
-from tasks import leakage
 from tasks.masakhanews import MasakhaNews, MasakhaNewsHeadline
 from tasks.nusax import NusaX
 from tasks.sib200 import Sib200
@@ -90,7 +90,7 @@ def test_a_broken_sib200_split_is_caught(tmp_path, monkeypatch):
     # break it: source training reads the test split, whose ids are every target's test ids
     monkeypatch.setattr(Sib200, "splits", {"train": "test", "dev": "dev", "test": "test"})
     with pytest.raises(DataError, match="split leaks test items into training: 14 source item id"):
-        task.validate()
+        leakage.check_task(task)  # what the runner's preflight runs for every task
 
 
 def test_a_broken_xquad_article_split_is_caught(tmp_path, monkeypatch):
@@ -100,4 +100,4 @@ def test_a_broken_xquad_article_split_is_caught(tmp_path, monkeypatch):
     # break it: every role reads every article (no split at all)
     monkeypatch.setattr(XQuAD, "role", lambda self, lang, role: self.read(lang))
     with pytest.raises(DataError, match="source item id.*source article.*support-pool"):
-        task.validate()
+        leakage.check_task(task)

@@ -7,21 +7,15 @@ import pytest
 import torch
 
 from baselines.maml import MAML, MAMLConfig, meta_losses
-from baselines.sampling import source_episode
 from baselines.taskbatch import batch_loss, stack_tasks, task_slice
 from bench.budget import Meter
+from bench.sampling import source_episode
 from tests.tinymodel import TinyModel, tiny_episode, tiny_source
 
 KINDS = ("classification", "qa", "summarization")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: intra-op threads only add synchronisation (and stall on a busy CPU)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def _batch(kind: str, tasks: int = 3, seed: int = 0):

@@ -10,10 +10,10 @@ import torch
 from baselines.maml import MAML, MAMLConfig, meta_losses
 from baselines.protonet import ProtoNet, ProtoNetConfig
 from baselines.reptile import Reptile, ReptileConfig, reptile_deltas
-from baselines.sampling import language_batch, source_episode
 from baselines.taskbatch import stack_tasks
 from bench.backbones.ngram import Config, NgramBackbone
 from bench.budget import Meter
+from bench.sampling import language_batch, source_episode
 from bench.types import EvalEpisode
 from tests.test_maml import naive_meta_grads
 
@@ -21,12 +21,7 @@ SMALL = Config(buckets=2**10, dim=16, hidden=24, window=3)
 KINDS = ("classification", "qa", "summarization")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def _task(kind):

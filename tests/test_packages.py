@@ -21,3 +21,19 @@ def test_import_bench_is_cheap():
            "print(sorted(m for m in ('torch', 'transformers', 'pandas', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_public_api_is_lazy_and_complete():
+    """`from bench import ...` gives a plugin what it needs without importing torch until used."""
+    code = ("import sys; from bench import Method, MethodRole, Meter, BudgetExhausted, EvalEpisode, "
+            "Prediction, SourceData, Example, Query, TaskInfo, Budget, KINDS, Task, TargetData, "
+            "source_episode, episode_langs, meta_batch_plan, language_batch; "
+            "print(sorted(m for m in ('torch', 'transformers', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    import bench
+
+    for name in bench.__all__:
+        assert getattr(bench, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        bench.nope  # noqa: B018

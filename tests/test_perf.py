@@ -5,18 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
-from bench import perf, threads
 from bench.backbones import hashing
+from bench.executors import threads
+from bench.perf import benchmark as perf
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_quick_perf_writes_a_record_whose_checks_pass(tmp_path, monkeypatch):
@@ -46,9 +40,9 @@ def test_second_order_check_detects_a_wrong_reference():
     """The check can fail: a first-order reference differs from the second-order step."""
     import numpy as np
 
-    from baselines.sampling import source_episode
-    from bench import perfsteps as P
     from bench.backbones.ngram import Config, NgramBackbone
+    from bench.perf import steps as P
+    from bench.sampling import source_episode
 
     cfg = perf.PerfConfig(tasks=2, shots=2, queries=2)
     src = perf._five_way(cfg)

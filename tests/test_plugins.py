@@ -14,8 +14,8 @@ import pytest
 
 from bench import registry
 from bench.cli import main
+from bench.contract.scaffold import write_skeleton
 from bench.errors import XlbenchError
-from bench.scaffold import write_skeleton
 
 TINY_TASK = """\
   - name: synth-topic
@@ -128,7 +128,7 @@ def test_generated_plugin_installs_checks_and_runs_in_a_venv(tmp_path):
     assert listed.returncode == 0 and "plugdemo (plugin xlbench-plugdemo)" in listed.stdout, listed
     checked = xlbench("check", "plugdemo", "--task", "synth-topic")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "0 failed" in checked.stdout and checked.stdout.count("PASS") == 10
+    assert "0 failed" in checked.stdout and checked.stdout.count("PASS") == 11
     suite = tiny_suite(tmp_path / "plugsuite.yaml", ["majority", "plugdemo"])
     ran = xlbench("run", "--suite", str(suite), "--results-dir", str(tmp_path / "results"))
     assert ran.returncode == 0, ran.stderr
@@ -141,11 +141,11 @@ def test_generated_plugin_installs_checks_and_runs_in_a_venv(tmp_path):
 
 def test_worked_example_keeps_the_contract(monkeypatch):
     """examples/nearest_centroid (the README's worked example) passes every check."""
-    from bench.checks import failures, passed, run_checks
+    from bench.contract.checks import failures, passed, run_checks
 
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "nearest_centroid"))
     from xlbench_nearest_centroid.method import NearestCentroid
 
     results = run_checks(NearestCentroid)
     assert passed(results), failures(results)
-    assert sum(r.status == "PASS" for r in results) == 2 + 3 * 8
+    assert sum(r.status == "PASS" for r in results) == 3 + 3 * 8  # class checks (config, role, kinds) + 8 per kind

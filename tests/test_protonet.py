@@ -13,12 +13,7 @@ from tests.tinymodel import TinyModel, tiny_episode, tiny_source
 KINDS = ("classification", "qa", "summarization")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 @pytest.mark.parametrize("kind", KINDS)

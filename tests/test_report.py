@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_fixture import FIXTURE, load_fixture
 
 from bench.errors import XlbenchError
-from bench.report import compatible, render
-from bench.report import style
-from report_fixture import FIXTURE, load_fixture
+from bench.report import compatible, render, style
 
 GOLDEN = FIXTURE / "main-classification.golden.md"
 
@@ -149,13 +148,16 @@ def test_compatible_allows_a_task_subset_but_not_a_changed_shared_task() -> None
 
 def test_method_looks_are_fixed_distinct_and_deterministic() -> None:
     builtins = ["finetune", "logreg", "logreg-tfidf", "protonet", "maml", "fomaml", "reptile"]
-    looks = [style.look(m) for m in builtins]
+    roles = {"finetune": "transfer", "logreg": "transfer", "logreg-tfidf": "transfer", "majority": "trivial"}
+    looks = [style.look(m, roles) for m in builtins]
     assert len({(lk.color, lk.marker) for lk in looks}) == len(builtins)
     assert all(lk.color in style.OKABE_ITO.values() for lk in looks)
-    assert style.look("finetune").linestyle == "--" and style.look("maml").linestyle == "-"
-    assert style.look("my-plugin") == style.look("my-plugin")
-    assert style.method_order(["logreg", "maml", "majority", "finetune"]) == [
+    assert style.look("finetune", roles).linestyle == "--" and style.look("maml", roles).linestyle == "-"
+    assert style.look("my-plugin", roles) == style.look("my-plugin", roles)
+    assert style.method_order(["logreg", "maml", "majority", "finetune"], roles) == [
         "maml", "finetune", "logreg", "majority"]
+    # the role, not the label, decides: a transfer baseline under any label is dashed
+    assert style.look("ft-lr1e-2", {"ft-lr1e-2": "transfer"}).linestyle == "--"
 
 
 def test_render_survives_store_edge_cases(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from report_fixture import load_fixture
 
 from bench import stats
 from bench.report import figures, heatmap, style
-from report_fixture import load_fixture
 
 
 def _drawn(fig):  # noqa: ANN001, ANN202
@@ -33,12 +33,13 @@ def rows() -> pd.DataFrame:
 def test_one_panel_legend_and_title_fit_the_figure(rows: pd.DataFrame) -> None:
     one = rows[rows["task"] == "synth-cls"]
     summary = stats.summarise(one, ["task", "method", "shots", "budget"], boot=50, seed=0)
-    pooled = stats.compare(one, per_language=False, boot=50, seed=0)
-    vs_ft = stats.compare(one, stats.FINETUNE, per_language=True, boot=50, seed=0)
+    roles = stats.roles(load_fixture().cells)
+    pooled = stats.compare(one, roles=roles, per_language=False, boot=50, seed=0)
+    vs_ft = stats.compare(one, "finetune", per_language=True, boot=50, seed=0)
     langs = load_fixture().languages
     with style.rc():
-        made = [figures.score_vs_shots(summary, pooled, {"synth-cls": "classification"}, 8000),
-                figures.gain_vs_distance(vs_ft, langs, 8000, 1)]
+        made = [figures.score_vs_shots(summary, pooled, {"synth-cls": "classification"}, 8000, roles=roles),
+                figures.gain_vs_distance(vs_ft, langs, 8000, 1, roles=roles)]
         for fig in made:
             assert fig is not None and fig.get_figwidth() == style.SINGLE_COLUMN
             renderer = _drawn(fig)
@@ -75,7 +76,7 @@ def _heatmap_input(n_langs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_heatmap_text_never_overlaps_and_marks_significance(n_langs: int) -> None:
     c, langs = _heatmap_input(n_langs)
     with style.rc():
-        fig = heatmap.gain_heatmap(c, c, 1, langs)
+        fig = heatmap.gain_heatmap(c, c, 1, langs, roles={})
         renderer = _drawn(fig)
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
     assert len(axes) == 4  # one panel per K

@@ -7,21 +7,16 @@ import pytest
 import torch
 
 from baselines.reptile import Reptile, ReptileConfig, reptile_deltas
-from baselines.sampling import language_batch
 from baselines.taskbatch import batch_loss, stack_tasks
 from bench.budget import Meter
+from bench.sampling import language_batch
 from bench.types import SourceData
 from tests.tinymodel import TinyModel, tiny_episode, tiny_source
 
 KINDS = ("classification", "qa", "summarization")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def _stacked(kind, tasks=3, per_task=6, seed=0):

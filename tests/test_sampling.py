@@ -12,7 +12,10 @@ import torch
 from baselines.maml import MAML, MAMLConfig, meta_losses
 from baselines.protonet import ProtoNet, ProtoNetConfig
 from baselines.reptile import Reptile, ReptileConfig
-from baselines.sampling import (
+from baselines.taskbatch import stack_tasks
+from bench.budget import Meter
+from bench.errors import DataError
+from bench.sampling import (
     can_sample,
     episode_classes,
     episode_langs,
@@ -21,21 +24,13 @@ from baselines.sampling import (
     meta_batch_plan,
     source_episode,
 )
-from baselines.taskbatch import stack_tasks
-from bench.budget import Meter
-from bench.errors import DataError
 from bench.types import EvalEpisode, Example, SourceData
 from tests.tinymodel import WORDS, TinyModel, tiny_info
 
 SHOTS, QUERIES = 2, 3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def _ex(lang: str, i: int, label: int, rng: np.random.Generator) -> Example:

@@ -1,6 +1,6 @@
 """The backbone contract: every task kind reduces to *unit classification*.
 
-A :class:`UnitModel` maps items to units and scores each unit (DESIGN.md, "Methods"):
+A :class:`UnitModel` maps items to units and scores each unit (docs/architecture.md, "Methods: the contract"):
 
 =============== ==================== ======= =========================================
 kind            unit                 heads   classes per head

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFConfig, adapted_names, additive_mask, autocast, oom_guard, qa_stride
+from bench.backbones.hf_runtime import HFConfig, adapted_names, additive_mask, autocast, oom_guard, qa_stride
 from bench.backbones.hf_spans import best_span, sentence_pooling
 from bench.types import Example, Prediction, TaskInfo
 
@@ -43,15 +43,14 @@ class QAWindows:
 class EncoderUnits(UnitModel):
     """Encoder + unit heads. Parameters: ``encoder.*`` (pretrained) and ``head.<i>.*`` (seeded)."""
 
-    units_are_generative = False
-
     def __init__(self, config: HFConfig, info: TaskInfo, encoder: nn.Module, tokenizer: Any, head_seed: int) -> None:
         super().__init__()
         self.config = config
         self.info = info
         self.encoder = encoder
         self.tokenizer = tokenizer
-        hidden = int(encoder.config.hidden_size)
+        model_config: Any = encoder.config  # a transformers PretrainedConfig
+        hidden = int(model_config.hidden_size)
         if info.kind == "classification":
             if info.num_labels < 2:
                 raise ValueError(f"classification task {info.name} has {info.num_labels} labels")
@@ -65,13 +64,15 @@ class EncoderUnits(UnitModel):
         std = float(getattr(encoder.config, "initializer_range", 0.02))
         with torch.no_grad():
             for lin in self.head:
+                assert isinstance(lin, nn.Linear)
                 lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen) * std)
                 lin.bias.zero_()
         self._token_types = "token_type_ids" in getattr(tokenizer, "model_input_names", ())
 
     @property
     def device(self) -> torch.device:
-        return self.head[0].weight.device
+        weight: Any = self.head[0].weight
+        return weight.device
 
     # -- featurize ---------------------------------------------------------------------
 

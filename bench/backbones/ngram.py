@@ -1,6 +1,6 @@
 """The ``ngram`` backbone: hashed character n-grams → EmbeddingBag → small MLP / conv trunk.
 
-The CPU default of xlbench (DESIGN.md, "Backbones"). Words are cut into character 1–4-grams
+The CPU default of xlbench (docs/architecture.md, "Backbones"). Words are cut into character 1–4-grams
 with boundary markers (fastText subword units, Bojanowski et al. 2017; Joulin et al. 2017),
 hashed into 2^18 buckets (the hashing trick, Weinberger et al. 2009) and mean-pooled by an
 ``EmbeddingBag``. Languages that share spelling share n-grams, which is where cross-lingual
@@ -32,7 +32,15 @@ from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
 from bench.backbones.hashing import TokenBags, text_bag, token_bags
-from bench.backbones.units import IGNORE, best_spans, oracle_units, span_loss, top_k_units, unit_cross_entropy, unit_score
+from bench.backbones.units import (
+    IGNORE,
+    best_spans,
+    oracle_units,
+    span_loss,
+    top_k_units,
+    unit_cross_entropy,
+    unit_score,
+)
 from bench.seeding import derive_seed
 from bench.types import Example, Prediction, TaskInfo
 
@@ -59,12 +67,15 @@ class Config:
     init_std: float = 0.1  # std of the normal init of the n-gram embedding table
 
 
+NgramConfig = Config  # the name the factory's signature uses (inside it, ``Config`` is the ClassVar)
+
+
 class NgramBackbone:
     """Factory of :class:`NgramModel` s. The constructor stores only."""
 
     Config: ClassVar[type] = Config
 
-    def __init__(self, config: Config = Config()) -> None:
+    def __init__(self, config: NgramConfig = NgramConfig()) -> None:
         self.config = config
 
     def build(self, info: TaskInfo, seed: int) -> UnitModel:
@@ -98,6 +109,7 @@ class NgramModel(UnitModel):
     #: Parameters that receive sparse gradients when featurised with ``sparse_grad=True``
     #: (a trainer may then use ``torch.optim.SparseAdam`` for them: ~10x faster steps).
     sparse_params: ClassVar[tuple[str, ...]] = (EMBED,)
+    out: nn.ModuleList  # the output heads, one Linear per head (set by each kind's model)
 
     def __init__(self, config: Config, info: TaskInfo) -> None:
         super().__init__()
@@ -250,14 +262,15 @@ class QAModel(NgramModel):
     def targets(self, examples: Sequence[Example], feats: Feats) -> list[torch.Tensor]:
         golds = [_gold_tokens(ex, span) for ex, span in zip(examples, feats.spans)]
         rows = [i for i, g in enumerate(golds) if g is not None]  # no answer / truncated away: no loss
+        spans = {i: g for i, g in enumerate(golds) if g is not None}
         has = torch.zeros(len(golds), dtype=torch.bool)
         has[rows] = True
         base = torch.where(feats.mask & has.unsqueeze(1), 0, IGNORE)
         start, end = base.clone(), base
         if rows:
             idx = torch.tensor(rows, dtype=torch.long)
-            start[idx, torch.tensor([golds[i][0] for i in rows], dtype=torch.long)] = 1
-            end[idx, torch.tensor([golds[i][1] for i in rows], dtype=torch.long)] = 1
+            start[idx, torch.tensor([spans[i][0] for i in rows], dtype=torch.long)] = 1
+            end[idx, torch.tensor([spans[i][1] for i in rows], dtype=torch.long)] = 1
         return [start, end]
 
     def loss(self, logits: list[torch.Tensor], targets: list[torch.Tensor], feats: Feats) -> torch.Tensor:

@@ -11,9 +11,9 @@ are the previous reference tokens (teacher forcing) and the targets are the next
 :class:`~bench.types.Query` (no summary) has zero units and is only ever generated from.
 The unit "embedding" returned by ``trunk`` is the next-token logits ``[B, U, V]`` (the
 vocabulary head is part of the pretrained model), so ``heads`` is the identity.
-Methods that classify unit embeddings (ProtoNet, logistic regression) do not apply:
-they check ``model.units_are_generative`` (True here) or, before building,
-``HFBackbone.is_generative()``, and record the cell as n/a.
+Methods that classify unit embeddings (ProtoNet, logistic regression) do not apply: the
+runner asks ``HFBackbone.is_generative()`` before building and records the cell as n/a.
+The factory is ``hf`` / ``hf-seq2seq`` in :mod:`bench.backbones.hf`.
 """
 
 from __future__ import annotations
@@ -25,17 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params, UnitModel
-from bench.backbones.hf import HFBackbone, HFConfig, adapted_names, additive_mask, autocast, oom_guard
+from bench.backbones.hf_runtime import HFConfig, adapted_names, additive_mask, autocast, oom_guard
 from bench.types import Example, Prediction, TaskInfo
-
-
-class Seq2SeqBackbone(HFBackbone):
-    """``hf-seq2seq``: like ``hf`` but always loads ``AutoModelForSeq2SeqLM`` (e.g. google/mt5-small).
-
-    Plain ``hf:<id>`` already picks this family when config.json says ``is_encoder_decoder``.
-    """
-
-    generative_only = True
 
 
 class _Generate(nn.Module):
@@ -46,13 +37,12 @@ class _Generate(nn.Module):
         self.model = model
 
     def forward(self, **kwargs: Any) -> torch.Tensor:
-        return self.model.generate(**kwargs)
+        generate: Any = self.model.generate  # a transformers GenerationMixin method
+        return generate(**kwargs)
 
 
 class Seq2SeqUnits(UnitModel):
     """Generative summarizer. Parameters: ``s2s.*`` (the pretrained encoder-decoder)."""
-
-    units_are_generative = True
 
     def __init__(self, config: HFConfig, info: TaskInfo, model: nn.Module, tokenizer: Any) -> None:
         super().__init__()
@@ -62,7 +52,8 @@ class Seq2SeqUnits(UnitModel):
         self.info = info
         self.s2s = model
         self.tokenizer = tokenizer
-        self._start = int(model.config.decoder_start_token_id)
+        model_config: Any = model.config  # a transformers PretrainedConfig
+        self._start = int(model_config.decoder_start_token_id)
         self._pad = int(tokenizer.pad_token_id)
 
     @property

@@ -1,7 +1,7 @@
 """The coordinator's bookkeeping, shared by every engine that runs groups out of process.
 
 It owns the SQLite index (the only writer in its run), turns what comes back from workers
-into progress and counts, and decides what a lost worker means (DESIGN.md, "Results"):
+into progress and counts, and decides what a lost worker means (docs/architecture.md, "Results and reports"):
 
 * a worker that **died** (crash, ``kill -9``, preemption, lost node) costs the cell it was
   computing one attempt (``store.begin_attempt`` logged it); the group is resubmitted
@@ -149,7 +149,7 @@ class Coordinator:
         import dataclasses
 
         info = self.prepared.infos.get(cell.task)
-        rec = {"type": "cell", "run_id": self.run_dir.name, "suite": self.prepared.suite.name,
+        rec: dict[str, Any] = {"type": "cell", "run_id": self.run_dir.name, "suite": self.prepared.suite.name,
                "key": dataclasses.asdict(cell), "kind": getattr(info, "kind", None), "status": status,
                "reason": reason, "scores": [], "audit": None,
                "attempts": store.attempts(self.run_dir, cell.id())}

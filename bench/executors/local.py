@@ -10,7 +10,7 @@ new worker replaces it. Options (suite ``executor:`` mapping)::
 
 ``timeout_s`` bounds each cell (and the source training before the first cell).
 Without ``workers`` (suite or ``--workers``) there is one worker per usable core, each with
-one torch / BLAS thread: the rule and its overrides are in :mod:`bench.threads`.
+one torch / BLAS thread: the rule and its overrides are in :mod:`bench.executors.threads`.
 First Ctrl-C: stop scheduling, kill the workers, record running cells ``interrupted``,
 exit 130. A second Ctrl-C while that happens exits at once.
 """
@@ -59,7 +59,7 @@ class LocalExecutor(Executor):
         coord = Coordinator(prepared, self.options, progress)
         queue: deque[tuple[float, Flight]] = deque(
             (0.0, coord.flight(k, cells)) for k, cells in prepared.groups().items())
-        from bench.threads import default_workers
+        from bench.executors.threads import default_workers
 
         requested = self.options.get("workers")
         workers = default_workers(len(queue), None if requested is None else int(requested))
@@ -89,7 +89,7 @@ class LocalExecutor(Executor):
         read, write = os.pipe()
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self._log_dir / f"worker-{index}.log", "ab")
-        from bench.threads import worker_env
+        from bench.executors.threads import worker_env
 
         env = worker_env(self._workers)
         root = str(Path(__file__).resolve().parents[2])
@@ -122,6 +122,7 @@ class LocalExecutor(Executor):
             del queue[ready]
             flight = coord.flight(flight.key, flight.cells)
             slot.flight, slot.clock = flight, now
+            assert slot.proc.stdin is not None  # workers start with stdin=PIPE
             try:
                 slot.proc.stdin.write((json.dumps(coord.payload(flight)) + "\n").encode())
                 slot.proc.stdin.flush()
@@ -156,6 +157,7 @@ class LocalExecutor(Executor):
             coord.accept(event["record"], event["seconds"])
             slot.clock = time.monotonic()
         elif kind == "done":
+            assert slot.flight is not None  # a worker reports only on the group it was given
             for rec in event["reused"]:
                 coord.accept(rec, computed=False)
             coord.finished(slot.flight, busy=event["busy"])
@@ -163,6 +165,7 @@ class LocalExecutor(Executor):
                 queue.append((time.monotonic() + BUSY_RETRY_S, slot.flight))
             slot.flight = None
         elif kind == "error":
+            assert slot.flight is not None
             coord.lost(slot.flight, "error", event["error"])
             slot.flight = None
         elif kind == "fatal":  # the disk is full: stop the run (a rerun resumes it)
@@ -201,7 +204,8 @@ class LocalExecutor(Executor):
     def _shutdown(self) -> None:
         for slot in self._slots:
             try:
-                slot.proc.stdin.close()
+                if slot.proc.stdin is not None:
+                    slot.proc.stdin.close()
             except OSError:
                 pass
         deadline = time.monotonic() + 5

@@ -10,7 +10,7 @@ is optional)::
 ``SIGUSR2``; :meth:`GroupJob.checkpoint` asks submitit to requeue the same group, and the
 requeued job skips the cells its first run finished. Dead jobs are found without ``sacct``
 (a bare cluster has no accounting daemon): a job is dead when it left ``squeue`` without a
-result, or when its group lease stopped beating (:mod:`bench.lease`) — a lost node.
+result, or when its group lease stopped beating (:mod:`bench.executors.lease`) — a lost node.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import subprocess
 import time
 from typing import Any, Callable
 
-from bench import lease
+from bench.executors import lease
 from bench.executors.base import Executor, Summary
 from bench.executors.coordinator import Coordinator, Flight
 from bench.executors.worker import run_group

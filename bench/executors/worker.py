@@ -1,7 +1,7 @@
 """The worker side of every engine: compute one group under its lease.
 
 :func:`run_group` is what a local subprocess, a Dask worker or a Slurm job runs. It takes a
-JSON-able *payload* (see :func:`payload`), holds the group's lease (:mod:`bench.lease`)
+JSON-able *payload* (see :func:`payload`), holds the group's lease (:mod:`bench.executors.lease`)
 while it works, skips cells that already have a final record (another process finished
 them), and returns the records. ``python -m bench.executors.worker FD PPID`` is the
 long-lived local worker: one payload per stdin line, events as JSON lines on fd ``FD``.
@@ -19,7 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from bench import lease, store
+from bench import store
+from bench.executors import lease
 from bench.types import CellKey, SourceKey
 
 EventFn = Callable[[dict], None]
@@ -92,9 +93,9 @@ def main(argv: Sequence[str]) -> int:
     fd, ppid = int(argv[0]), int(argv[1])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator decides about Ctrl-C
     _die_with_parent(ppid)
-    from bench.threads import apply_threads
+    from bench.executors.threads import apply_threads
 
-    apply_threads()  # XLBENCH_THREADS, set by the local engine (bench.threads)
+    apply_threads()  # XLBENCH_THREADS, set by the local engine (bench.executors.threads)
     out = os.fdopen(fd, "w", encoding="utf-8", buffering=1)
 
     def send(event: dict) -> None:

@@ -11,16 +11,19 @@ has learned nothing usable, whatever its rank among the other methods.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
 from bench import stats
 from bench.report.style import method_order
 from bench.report.tables import Table, shot_label, shot_order, unsupported
+from bench.stats import Role, role_of
 
 
 def metrics_table(kind: str, scores: pd.DataFrame, budget: int, boot: int = 1000,
-                  seed: int = 0) -> Table:
+                  seed: int = 0, *, roles: Mapping[str, Role]) -> Table:
     """Rows (task, method, metric) x K: mean ± 95% bootstrap CI half-width over target
     languages, seeds and episodes, for every metric the kind's tasks record."""
     s = scores[(scores["kind"] == kind) & (scores["budget"] == budget)]
@@ -30,7 +33,7 @@ def metrics_table(kind: str, scores: pd.DataFrame, budget: int, boot: int = 1000
     tasks, metrics, ks = sorted(s["task"].unique()), sorted(s["metric"].unique()), shot_order(s["shots"])
     disp = []
     for task in tasks:
-        for method in method_order(set(s.loc[s["task"] == task, "method"])):
+        for method in method_order(set(s.loc[s["task"] == task, "method"]), roles):
             for metric in metrics:
                 row = {"task": task, "method": method, "metric": metric}
                 for k in ks:
@@ -48,7 +51,7 @@ def metrics_table(kind: str, scores: pd.DataFrame, budget: int, boot: int = 1000
 
 
 def trivial_gap_table(rows: pd.DataFrame, languages: pd.DataFrame, cells: pd.DataFrame,
-                      budget: int) -> Table | None:
+                      budget: int, *, roles: Mapping[str, Role]) -> Table | None:
     """Each trained method's primary-metric gap over the best trivial baseline of its task.
 
     ``rows`` are primary-metric rows (:func:`bench.stats.primary`). The display is the
@@ -60,7 +63,7 @@ def trivial_gap_table(rows: pd.DataFrame, languages: pd.DataFrame, cells: pd.Dat
     r = rows[rows["budget"] == budget]
     per = r.groupby(["task", "method", "shots", "lang"])["value"].mean().reset_index()
     skip = unsupported(cells, budget)
-    is_trivial = per["method"].map(stats.role) == "trivial"
+    is_trivial = per["method"].map(lambda m: role_of(m, roles)) == "trivial"
     supported = pd.Series([(t, m) not in skip for t, m in zip(per["task"], per["method"])], index=per.index)
     triv = per[is_trivial & supported]
     if triv.empty:
@@ -85,7 +88,7 @@ def trivial_gap_table(rows: pd.DataFrame, languages: pd.DataFrame, cells: pd.Dat
         d = data[(data["task"] == task) & (data["shots"] == head)]
         dist = pd.to_numeric(d["distance"], errors="coerce")
         nearest = d.loc[dist.idxmin(), "lang"] if dist.notna().any() else None
-        for method in method_order(set(d["method"])):
+        for method in method_order(set(d["method"]), roles):
             m = d[d["method"] == method]
             near = m[m["lang"] == nearest] if nearest is not None else m.iloc[0:0]
             disp.append({

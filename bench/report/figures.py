@@ -7,16 +7,16 @@ absent; :func:`bench.report.style.save` writes PDF + PNG. Call them inside
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench import stats
 from bench.report.heatmap import gain_heatmap
-from bench.report.style import (DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order,
-                                new_figure, suptitle, text_width)
+from bench.report.style import DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order, new_figure, suptitle, text_width
 from bench.report.tables import shot_label, shot_order
+from bench.stats import Role
 from bench.types import PRIMARY_METRIC
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,9 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["critical_difference", "gain_heatmap", "gain_vs_distance", "legend_columns",
            "score_vs_budget", "score_vs_shots"]
-
-SIG_NOTE = "filled marker = differs significantly from the best transfer baseline"
-
 
 def _width(panels: int) -> float:
     return SINGLE_COLUMN if panels == 1 else DOUBLE_COLUMN
@@ -42,11 +39,11 @@ def _panels(n: int, height: float) -> tuple["Figure", list]:
     return fig, axes[:n]
 
 
-def _method_legend(fig: "Figure", methods: list[str], extra: list | None = None) -> None:
+def _method_legend(fig: "Figure", methods: list[str], roles: Mapping[str, Role], extra: list | None = None) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=look(m).color, marker=look(m).marker,
-                      linestyle=look(m).linestyle, label=m) for m in methods]
+    handles: list[Any] = [Line2D([], [], color=look(m, roles).color, marker=look(m, roles).marker,
+                      linestyle=look(m, roles).linestyle, label=m) for m in methods]
     handles += extra or []
     fig.legend(handles=handles, loc="outside lower center", frameon=False,
                ncol=legend_columns([h.get_label() for h in handles], fig.get_figwidth()))
@@ -67,7 +64,7 @@ def legend_columns(labels: list[str], width_in: float) -> int:
 
 
 def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str, str],
-                   budget: int) -> "Figure | None":
+                   budget: int, *, roles: Mapping[str, Role]) -> "Figure | None":
     """Primary metric vs K per task (CI bands); filled markers where significant."""
     from matplotlib.lines import Line2D
 
@@ -80,14 +77,14 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
     sig = pooled[(pooled["budget"] == budget) & pooled["significant"]]
     sig_keys = set(zip(sig["task"], sig["method"], sig["shots"]))
     fig, axes = _panels(len(tasks), 2.4)
-    methods = method_order(set(s["method"]))
+    methods = method_order(set(s["method"]), roles)
     for ax, task in zip(axes, tasks):
         for method in methods:
             g = s[(s["task"] == task) & (s["method"] == method)]
             if g.empty:
                 continue
             g = g.assign(x=g["shots"].map(pos)).sort_values("x")
-            lk = look(method)
+            lk = look(method, roles)
             ax.fill_between(g["x"], g["lo"], g["hi"], color=lk.color, alpha=0.15, lw=0)
             ax.plot(g["x"], g["mean"], color=lk.color, linestyle=lk.linestyle, lw=1.2)
             for x, y, k in zip(g["x"], g["mean"], g["shots"]):
@@ -102,13 +99,13 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
                     label="significant vs best transfer (Holm)"),
              Line2D([], [], color="black", marker="o", mfc="white", linestyle="none",
                     label="not significant")]
-    _method_legend(fig, methods, extra)
+    _method_legend(fig, methods, roles, extra)
     suptitle(fig, f"Score vs shots (95% CI bands; source budget {budget})")
     return fig
 
 
 def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget: int,
-                     shots: int) -> "Figure | None":
+                     shots: int, *, roles: Mapping[str, Role]) -> "Figure | None":
     """Gain over fine-tuning vs language distance (synthetic) or by script (real data)."""
     c = per_lang_ft[(per_lang_ft["budget"] == budget) & (per_lang_ft["shots"] == shots)]
     if c.empty:
@@ -118,7 +115,7 @@ def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget:
     c = c.merge(meta, on=["task", "lang"], how="left")
     tasks = sorted(c["task"].unique())
     fig, axes = _panels(len(tasks), 2.3)
-    methods = method_order(set(c["method"]))
+    methods = method_order(set(c["method"]), roles)
     for ax, task in zip(axes, tasks):
         t = c[c["task"] == task]
         numeric = t["distance"].notna().all()
@@ -136,20 +133,20 @@ def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget:
             g = t[t["method"] == method].sort_values("x")
             if g.empty:
                 continue
-            lk = look(method)
+            lk = look(method, roles)
             ax.errorbar(g["x"] + off, g["diff"], yerr=[g["diff"] - g["lo"], g["hi"] - g["diff"]],
                         color=lk.color, marker=lk.marker, linestyle=lk.linestyle if numeric
                         else "none", lw=1, ms=4, capsize=1.5, elinewidth=0.7)
         ax.axhline(0, color="black", lw=0.7)
         ax.set_ylabel("gain over finetune (points)")
         ax.set_title(task)
-    _method_legend(fig, methods)
+    _method_legend(fig, methods, roles)
     suptitle(fig, f"Gain over fine-tuning at {shot_label(shots)} vs language "
               f"(95% paired CI; source budget {budget})")
     return fig
 
 
-def critical_difference(rankings: dict[int, stats.Ranking]) -> "Figure | None":
+def critical_difference(rankings: dict[int, stats.Ranking], *, roles: Mapping[str, Role]) -> "Figure | None":
     """Demšar (2006) critical-difference diagrams, one row per K."""
     usable = {k: r for k, r in rankings.items() if len(r.methods) >= 2}
     if not usable:
@@ -159,11 +156,11 @@ def critical_difference(rankings: dict[int, stats.Ranking]) -> "Figure | None":
     fig = new_figure(SINGLE_COLUMN * 1.6, row_h * len(usable) + 0.3)
     axes = np.atleast_1d(fig.subplots(len(usable), 1, squeeze=False)).ravel()
     for ax, (k, r) in zip(axes, usable.items()):
-        _cd_axis(ax, r, k, kmax)
+        _cd_axis(ax, r, k, kmax, roles)
     return fig
 
 
-def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int) -> None:  # noqa: ANN001
+def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int, roles: Mapping[str, Role]) -> None:  # noqa: ANN001
     order = sorted(zip(r.ranks, r.methods))
     n = len(order)
     ax.set_xlim(0.3, kmax + 0.7)
@@ -181,7 +178,7 @@ def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int) -> None:  # noqa: ANN0
         left = i < lines
         level = -(i + 1) if left else -(n - i)
         x_text = 0.35 if left else kmax + 0.65
-        lk = look(m)
+        lk = look(m, roles)
         ax.plot([rank, rank, x_text], [0, level, level], color=lk.color, lw=0.9)
         ax.plot([rank], [0], marker=lk.marker, color=lk.color, ms=4)
         ax.text(x_text, level + 0.12, f"{m} ({rank:.2f})", ha="left" if left else "right",
@@ -204,22 +201,22 @@ def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int) -> None:  # noqa: ANN0
                  f"datasets; Friedman p = {p}", fontsize=7)
 
 
-def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int
-                    ) -> "Figure | None":
+def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int, *,
+                    roles: Mapping[str, Role]) -> "Figure | None":
     """Primary metric vs source budget cap per task at one K; None with < 2 budgets."""
     s = summary[summary["shots"] == shots]
     if s["budget"].nunique() < 2:
         return None
     tasks = sorted(s["task"].unique())
     fig, axes = _panels(len(tasks), 2.3)
-    methods = method_order(set(s["method"]))
+    methods = method_order(set(s["method"]), roles)
     budgets = sorted(s["budget"].unique())
     for ax, task in zip(axes, tasks):
         for method in methods:
             g = s[(s["task"] == task) & (s["method"] == method)].sort_values("budget")
             if g.empty:
                 continue
-            lk = look(method)
+            lk = look(method, roles)
             ax.fill_between(g["budget"], g["lo"], g["hi"], color=lk.color, alpha=0.15, lw=0)
             ax.plot(g["budget"], g["mean"], color=lk.color, linestyle=lk.linestyle,
                     marker=lk.marker, mfc="white")
@@ -229,6 +226,6 @@ def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int
         ax.set_xlabel("source budget (labelled-example passes)")
         ax.set_ylabel(f"{PRIMARY_METRIC[kinds[task]]} (%)")  # type: ignore[index]
         ax.set_title(task)
-    _method_legend(fig, methods)
+    _method_legend(fig, methods, roles)
     suptitle(fig, f"Score vs source budget at {shot_label(shots)} (95% CI bands)")
     return fig

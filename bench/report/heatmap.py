@@ -12,13 +12,14 @@ printed only when the widest one fits its cell, otherwise the colour bar carries
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench.report.style import DOUBLE_COLUMN, method_order, new_figure, suptitle, text_width
 from bench.report.tables import shot_label, shot_order
+from bench.stats import Role
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -31,10 +32,11 @@ GAP_IN = 0.1  # horizontal space between panels (inches)
 
 
 def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: int,
-                 languages: pd.DataFrame) -> "Figure | None":
+                 languages: pd.DataFrame, *, roles: Mapping[str, Role]) -> "Figure | None":
     """Gain over fine-tuning (points) per task, K, method and target language.
 
-    ``per_lang_ft`` is ``stats.compare(rows, "finetune", per_language=True)``;
+    ``per_lang_ft`` is ``stats.compare(rows, reference, per_language=True)`` (the suite's
+    reference method, fine-tuning by default);
     ``summary_lang`` gives the K values of the run. None when there is no comparison.
     """
     from matplotlib.colors import TwoSlopeNorm
@@ -46,7 +48,7 @@ def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: 
     ks = shot_order(summary_lang.loc[summary_lang["budget"] == budget, "shots"])
     lim = max(1.0, float(np.nanmax(np.abs(c["diff"]))))
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim)
-    methods = {t: method_order(set(c.loc[c["task"] == t, "method"])) for t in tasks}
+    methods = {t: method_order(set(c.loc[c["task"] == t, "method"]), roles) for t in tasks}
     langs = {t: sorted(c.loc[c["task"] == t, "lang"].unique()) for t in tasks}
     label_in = max(text_width(m, 6.5) for t in tasks for m in methods[t]) / 72 + 0.15
     ncol = _columns(len(ks), max(len(v) for v in langs.values()), label_in)

@@ -7,10 +7,11 @@ from typing import Any, Sequence
 
 from bench.errors import XlbenchError
 
-#: Suite fields that must agree for scores to be comparable; methods (and seeds) may differ.
-#: Tasks may differ between runs, but a task present in several runs must be identical
-#: there (config and backbone), and the runs must share at least one task.
-MATCHED_FIELDS: tuple[str, ...] = ("shots", "episodes", "queries", "budget", "budgets", "backbone")
+#: Resolved-suite fields that must agree for scores to be comparable; methods (and seeds) may
+#: differ. Tasks may differ between runs, but a task present in several runs must be identical
+#: there (config and its backbone: a resolved suite holds the backbone per task), and the runs
+#: must share at least one task. (A resolved suite always says ``budgets``, never ``budget``.)
+MATCHED_FIELDS: tuple[str, ...] = ("shots", "episodes", "queries", "budgets")
 
 
 def _canon(value: Any) -> str:

@@ -4,7 +4,7 @@
   Design"); each built-in method has a fixed colour + marker, others get a deterministic
   one from a SHA-256 of the name, so a method looks the same in every figure and report.
 * Line style encodes the role: solid = method under test, dashed = transfer baseline,
-  dotted = trivial baseline (:mod:`bench.stats` declares the roles).
+  dotted = trivial baseline (each method class declares its role; cell records store it).
 * Widths: single column 3.4 in, double column 7.0 in.
 * Files are byte-identical across renders: no creation date, fixed producer, fixed SVG
   hash salt, TrueType fonts embedded (``pdf.fonttype`` 42).
@@ -19,9 +19,9 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
-from bench.stats import role
+from bench.stats import Role, role_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -50,7 +50,7 @@ class Look:
 
     color: str
     marker: str
-    linestyle: str
+    linestyle: Any  # a matplotlib line style: "-", "--" or ":"
 
 
 #: Built-in methods: a fixed colour and marker each (the line style comes from the role).
@@ -71,24 +71,25 @@ BUILTIN_LOOKS: dict[str, tuple[str, str]] = {
 _FALLBACK_COLORS = tuple(OKABE_ITO[c] for c in
                          ("orange", "vermillion", "purple", "green", "skyblue", "blue", "black"))
 _FALLBACK_MARKERS = ("h", "p", "*", "d", "8", "H", "X", "P")
-_LINESTYLES = {"test": "-", "transfer": "--", "trivial": ":"}
+_LINESTYLES = {"meta": "-", "transfer": "--", "trivial": ":"}
 
 
-def look(method: str) -> Look:
-    """The fixed colour, marker and line style of ``method`` (deterministic for any name)."""
+def look(method: str, roles: Mapping[str, Role]) -> Look:
+    """The fixed colour, marker and line style of ``method`` (deterministic for any name;
+    the line style from its role in ``roles``, :func:`bench.stats.roles`)."""
     if method in BUILTIN_LOOKS:
         color, marker = BUILTIN_LOOKS[method]
     else:
         h = int.from_bytes(hashlib.sha256(method.encode()).digest()[:8], "little")
         color = _FALLBACK_COLORS[h % len(_FALLBACK_COLORS)]
         marker = _FALLBACK_MARKERS[(h // len(_FALLBACK_COLORS)) % len(_FALLBACK_MARKERS)]
-    return Look(color, marker, _LINESTYLES[role(method)])
+    return Look(color, marker, _LINESTYLES[role_of(method, roles)])
 
 
-def method_order(methods: list[str] | set[str] | tuple[str, ...]) -> list[str]:
+def method_order(methods: list[str] | set[str] | tuple[str, ...], roles: Mapping[str, Role]) -> list[str]:
     """A stable display order: methods under test, then transfer, then trivial baselines."""
-    rank = {"test": 0, "transfer": 1, "trivial": 2}
-    return sorted(set(methods), key=lambda m: (rank[role(m)], m))
+    rank = {"meta": 0, "transfer": 1, "trivial": 2}
+    return sorted(set(methods), key=lambda m: (rank[role_of(m, roles)], m))
 
 
 RC: dict[str, object] = {

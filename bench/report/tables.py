@@ -8,12 +8,14 @@ numbers written to CSV). :mod:`bench.report.formats` writes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench import stats
 from bench.report.style import method_order
+from bench.stats import Role
 from bench.types import PRIMARY_METRIC
 
 UP, DOWN = "↑", "↓"  # significantly better / worse than the reference (Holm, p < alpha)
@@ -80,7 +82,8 @@ def significance_legend(alpha: float) -> str:
 
 
 def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.DataFrame,
-               pooled: pd.DataFrame, budget: int, alpha: float = 0.05) -> Table:
+               pooled: pd.DataFrame, budget: int, alpha: float = 0.05, *,
+               roles: Mapping[str, Role]) -> Table:
     """Methods x K for one task kind: mean ± CI half-width, best bold, significance marks.
 
     ``summary`` is :func:`bench.stats.summarise` by (task, method, shots, budget) and
@@ -93,7 +96,7 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
     c = pooled[pooled["budget"] == budget].set_index(["task", "method", "shots"])
     na = _na_keys(cells, budget)
     skip = unsupported(cells, budget)
-    methods = method_order(set(s["method"]) | {m for t, m, _ in na if t in tasks})
+    methods = method_order(set(s["method"]) | {m for t, m, _ in na if t in tasks}, roles)
     disp, bold, refs = [], [], []
     sidx = s.set_index(["task", "method", "shots"])
     best = s.groupby(["task", "shots"])["mean"].max()
@@ -114,7 +117,7 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
                     drow[col] = "n/a" if key in na else "—"
             disp.append(drow)
             bold.append(brow)
-    best_ref = stats.best_transfer(rows[rows["budget"] == budget])
+    best_ref = stats.best_transfer(rows[rows["budget"] == budget], roles)
     for task in tasks:
         ref = best_ref[best_ref["task"] == task].set_index("shots")["reference"]
         refs.append(f"{task}: " + ", ".join(f"{shot_label(k)} {ref[k]}" for k in ks
@@ -133,7 +136,8 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
 
 def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.DataFrame,
                    per_lang: pd.DataFrame, cells: pd.DataFrame, budget: int,
-                   alpha: float = 0.05, kind: str | None = None) -> Table:
+                   alpha: float = 0.05, kind: str | None = None, *,
+                   roles: Mapping[str, Role]) -> Table:
     """Per (task, K, language): every method's mean ± CI, with script, family, distance.
 
     With ``kind`` only that kind's tasks and the methods scored on them (table
@@ -148,7 +152,7 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
                                                     "distance"]]
     data = s.merge(meta, on=["task", "lang"], how="left").merge(
         c, on=["task", "method", "shots", "lang"], how="left")
-    methods = method_order(set(s["method"]))
+    methods = method_order(set(s["method"]), roles)
     na = _na_keys(cells, budget)
     disp, bold = [], []
     for (task, k, lang), grp in s.groupby(["task", "shots", "lang"], sort=True):
@@ -190,14 +194,15 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
 
 
 def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame,
-                 cells: pd.DataFrame, budget: int, boot: int, seed: int) -> Table:
+                 cells: pd.DataFrame, budget: int, boot: int, seed: int, *,
+                 roles: Mapping[str, Role]) -> Table:
     """One multi-script task grouped by script: mean ± CI over the languages of each script."""
     meta = languages[(languages["task"] == task) & (languages["role"] == "target")]
     sel = rows[(rows["task"] == task) & (rows["budget"] == budget)].merge(
         meta[["lang", "script"]], on="lang")
     s = stats.summarise(sel, ["script", "shots", "method"], boot=boot, seed=seed)
     n_langs = meta.groupby("script")["lang"].nunique()
-    methods = method_order(set(s["method"]))
+    methods = method_order(set(s["method"]), roles)
     na = _na_keys(cells, budget)
     disp, bold = [], []
     for (script, k), grp in s.groupby(["script", "shots"], sort=True):
@@ -255,12 +260,13 @@ def audit_table(audit: pd.DataFrame) -> Table:
                  "and seeds; cap = the suite's budget for the phase.", notes)
 
 
-def win_tie_loss_table(wtl: pd.DataFrame, budget: int, alpha: float = 0.05) -> Table:
-    """W/T/L of every method vs fine-tuning over (task, language, K)."""
+def win_tie_loss_table(wtl: pd.DataFrame, budget: int, alpha: float = 0.05, *,
+                       reference: str, roles: Mapping[str, Role]) -> Table:
+    """W/T/L of every method vs the suite's ``reference`` method over (task, language, K)."""
     w = wtl[wtl["budget"] == budget]
     tasks = sorted(w["task"].unique())
     disp = []
-    for method in method_order(set(w["method"])):
+    for method in method_order(set(w["method"]), roles):
         row = {"method": method}
         tot = np.zeros(3, dtype=int)
         for task in tasks:
@@ -270,7 +276,7 @@ def win_tie_loss_table(wtl: pd.DataFrame, budget: int, alpha: float = 0.05) -> T
             tot += 0 if v is None else v
         row["total"] = "/".join(str(x) for x in tot)
         disp.append(row)
-    return Table("win-tie-loss", f"Win/tie/loss vs {stats.FINETUNE} per (task, language, K); "
+    return Table("win-tie-loss", f"Win/tie/loss vs {reference} per (task, language, K); "
                  f"source budget {budget}", pd.DataFrame(disp), w, None,
                  f"A win (loss) is a paired Wilcoxon difference significant after Holm across "
                  f"languages x K (p < {alpha:g}) in favour of (against) the method; else a tie.")
@@ -298,15 +304,16 @@ def na_table(cells: pd.DataFrame) -> Table:
 
 
 def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: int,
-                         shots: int = 1) -> pd.DataFrame:
-    """Spearman rho of fine-tuning's K=``shots`` per-language score vs language distance.
+                         shots: int = 1, *, reference: str) -> pd.DataFrame:
+    """Spearman rho of the ``reference`` method's (fine-tuning by default) K=``shots``
+    per-language score vs language distance.
 
     Columns: task, shots, n, rho, p. Tasks with fewer than 3 languages with a distance
     are omitted.
     """
     from scipy.stats import permutation_test, spearmanr
 
-    sel = rows[(rows["method"] == stats.FINETUNE) & (rows["shots"] == shots)
+    sel = rows[(rows["method"] == reference) & (rows["shots"] == shots)
                & (rows["budget"] == budget)]
     per = sel.groupby(["task", "lang"])["value"].mean().reset_index().merge(
         languages[["task", "lang", "distance"]], on=["task", "lang"]).dropna()
@@ -317,7 +324,7 @@ def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: in
             res = spearmanr(x, y)
             p = float(res.pvalue)
             if len(g) <= 8:  # exact permutation p: the t approximation is wrong for tiny n
-                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,
+                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,  # noqa: B023 (used at once)
                                            permutation_type="pairings",
                                            n_resamples=np.inf).pvalue)
             out.append((task, shots, len(g), float(res.statistic), p))

@@ -21,6 +21,7 @@ from bench import stats
 from bench.errors import XlbenchError
 from bench.report import detail, figures, formats, html, style, tables
 from bench.report.tables import Table, shot_label, shot_order
+from bench.suite import DEFAULT_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,17 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     ks = shot_order(rows["shots"])
     headline = next((k for k in ks if k > 0), ks[0])
     b, seed, alpha = opt.boot, opt.seed, opt.alpha
+    roles = stats.roles(results.cells)  # declared by each method class, stored in its records
+    reference = reference_of(results.manifests)
+    ref_name = _describe(reference)
 
     summary = stats.summarise(rows, ["task", "method", "shots", "budget"], boot=b, seed=seed)
     summary_lang = stats.summarise(rows, ["task", "method", "shots", "lang", "budget"],
                                    boot=b, seed=seed)
-    pooled = stats.compare(rows, per_language=False, alpha=alpha, boot=b, seed=seed)
-    per_lang = stats.compare(rows, per_language=True, alpha=alpha, boot=b, seed=seed)
-    has_ft = stats.FINETUNE in set(rows["method"])
-    vs_ft = (stats.compare(rows, stats.FINETUNE, per_language=True, alpha=alpha, boot=b,
+    pooled = stats.compare(rows, roles=roles, per_language=False, alpha=alpha, boot=b, seed=seed)
+    per_lang = stats.compare(rows, roles=roles, per_language=True, alpha=alpha, boot=b, seed=seed)
+    has_ft = reference is not None and reference in set(rows["method"])
+    vs_ft = (stats.compare(rows, reference, per_language=True, alpha=alpha, boot=b,
                            seed=seed) if has_ft else pd.DataFrame())
     rankings = {k: r for k in ks
                 if (r := stats.rank_datasets(rows, shots=k, budget=budget, alpha=alpha))}
@@ -80,28 +84,31 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     langs["distance"] = pd.to_numeric(langs["distance"], errors="coerce")
 
     notes: list[str] = []
-    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)
+    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha, roles=roles)
             for kind in sorted(set(kinds.values()))]
-    gap = detail.trivial_gap_table(rows, langs, results.cells, budget)
+    gap = detail.trivial_gap_table(rows, langs, results.cells, budget, roles=roles)
     gaps = [gap] if gap is not None else []
-    metric_ts = [detail.metrics_table(kind, results.scores, budget, b, seed)
+    metric_ts = [detail.metrics_table(kind, results.scores, budget, b, seed, roles=roles)
                  for kind in sorted(set(kinds.values()))]
     lang_ts = [tables.language_table(rows, langs, summary_lang, per_lang, results.cells,
-                                     budget, alpha, kind) for kind in sorted(set(kinds.values()))]
+                                     budget, alpha, kind, roles=roles) for kind in sorted(set(kinds.values()))]
     targets = langs[langs["role"] == "target"]
     multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
                    and t in kinds)
-    script_ts = [tables.script_table(t, rows, langs, results.cells, budget, b, seed) for t in multi]
+    script_ts = [tables.script_table(t, rows, langs, results.cells, budget, b, seed, roles=roles)
+                 for t in multi]
     extra: list[Table] = [tables.audit_table(results.audit)] if len(results.audit) else []
     if has_ft:
-        extra.append(tables.win_tie_loss_table(stats.win_tie_loss(vs_ft), budget, alpha))
+        extra.append(tables.win_tie_loss_table(stats.win_tie_loss(vs_ft), budget, alpha,
+                                               reference=str(reference), roles=roles))
     else:
-        notes.append(f"win/tie/loss and gain figures skipped: no '{stats.FINETUNE}' results.")
+        notes.append(f"win/tie/loss and gain figures skipped: no '{reference or DEFAULT_REFERENCE}' results.")
     if rankings:
         extra.append(tables.ranking_table(rankings))
     extra.append(tables.na_table(results.cells))
-    corr = tables.distance_correlation(rows, langs, budget, shots=1) if has_ft else None
-    corr_text = _correlation_text(corr)
+    corr = (tables.distance_correlation(rows, langs, budget, shots=1, reference=str(reference))
+            if has_ft else None)
+    corr_text = _correlation_text(corr, ref_name)
 
     tdir, fdir = root / "tables", root / "figures"
     tdir.mkdir()
@@ -118,19 +125,19 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     figs: list[tuple[str, html.Figure]] = []
     with style.rc():
         specs = [
-            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget),
+            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget, roles=roles),
              "Primary metric vs K per task; filled markers differ significantly from the "
              "best transfer baseline (Wilcoxon, Holm)."),
-            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs)
-             if has_ft else None, "Gain over fine-tuning per target language, method and K "
+            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs, roles=roles)
+             if has_ft else None, f"Gain over {ref_name} per target language, method and K "
              "(points; * = significant after Holm)."),
-            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline)
-             if has_ft else None, f"Gain over fine-tuning at {shot_label(headline)} vs "
+            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline, roles=roles)
+             if has_ft else None, f"Gain over {ref_name} at {shot_label(headline)} vs "
              "language distance (synthetic tasks) or script (real data)."),
-            ("critical-difference", figures.critical_difference(rankings),
+            ("critical-difference", figures.critical_difference(rankings, roles=roles),
              "Critical-difference diagrams (Demšar 2006): methods joined by a bar are not "
              "significantly different (Nemenyi, alpha 0.05)."),
-            ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline),
+            ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline, roles=roles),
              f"Primary metric vs source budget cap at {shot_label(headline)}."),
         ]
         for name, fig, caption in specs:
@@ -177,12 +184,31 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     (root / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
-def _correlation_text(corr: pd.DataFrame | None) -> str:
+def reference_of(manifests: Any) -> str | None:
+    """The reference method label the runs' suites name (``reference:``).
+
+    Manifests written before suites named one fall back to :data:`DEFAULT_REFERENCE`, the
+    reference those reports used. Merged runs that name different references are an error.
+    """
+    named = {m.get("suite", {}).get("reference", DEFAULT_REFERENCE) for m in manifests}
+    named.discard(None)
+    if len(named) > 1:
+        raise XlbenchError(f"these runs name different reference methods {sorted(named)}; "
+                           "report them separately, or give their suites the same `reference:`")
+    return next(iter(named), None)
+
+
+def _describe(reference: str | None) -> str:
+    """How captions name the reference ("fine-tuning" for the default one)."""
+    return "fine-tuning" if reference in (None, DEFAULT_REFERENCE) else str(reference)
+
+
+def _correlation_text(corr: pd.DataFrame | None, ref_name: str) -> str:
     if corr is None or corr.empty:
         return ""
     parts = [f"{r.task}: rho = {r.rho:+.2f} (p = {r.p:.3g}, n = {r.n} languages)"
              for r in corr.itertuples()]
-    return ("Spearman rank correlation of fine-tuning's K=1 per-language score with language "
+    return (f"Spearman rank correlation of {ref_name}'s K=1 per-language score with language "
             "distance: " + "; ".join(parts) + ".")
 
 

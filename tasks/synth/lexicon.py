@@ -109,7 +109,8 @@ def lexicon_keys() -> list[tuple[str, Pos]]:
     out += [(f"job:{i:02d}", "noun") for i in range(N_JOBS)]
     out += [(f"rel:{r}", "verb") for r in RELATIONS]
     out += [(f"event:{i:02d}", "verb") for i in range(N_EVENTS)]
-    out += [(WHO, "func")] + [(q, "func") for q in sorted(set(QUESTION_WORDS.values()))]
+    out.append((WHO, "func"))
+    out += [(q, "func") for q in sorted(set(QUESTION_WORDS.values()))]
     return out
 
 

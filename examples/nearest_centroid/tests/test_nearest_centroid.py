@@ -3,11 +3,9 @@
 import dataclasses
 
 import pytest
-
-from bench import registry
-from bench.checks import failures, passed, run_checks
-
 from xlbench_nearest_centroid.method import NearestCentroid
+
+from bench import failures, passed, registry, run_checks
 
 
 def test_keeps_the_contract():
@@ -22,7 +20,7 @@ def test_keeps_the_contract_without_cl2n():
 
 
 def test_one_shot_support_items_predict_their_own_label():
-    from bench.checkharness import Harness
+    from bench.contract.harness import Harness
 
     h = Harness(NearestCentroid, "synth-topic")
     episode = h.episode("a")

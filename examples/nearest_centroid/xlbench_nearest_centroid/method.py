@@ -8,7 +8,7 @@ non-episodic counterpart of Prototypical Networks (Snell et al. 2017, NeurIPS): 
 nearest-mean rule without meta-training, which makes it a clean probe of whether episodic
 training (``protonet``) buys anything over plain transfer (``finetune``) at a matched budget.
 
-Every kind reduces to unit classification (DESIGN.md), so one rule covers all three: per
+Every kind reduces to unit classification (docs/architecture.md), so one rule covers all three: per
 head, one centroid per unit class (classification: per label; QA: start / not-start and
 end / not-end tokens; summarization: in-summary / not sentences); a unit's logit for class
 c is minus its squared distance to centroid c, and the model's own decoder turns logits
@@ -18,8 +18,8 @@ Budget:
 
 * source: ``n`` passes paid up front for the centering pass (``n = min(center_examples,
   cap // 4, source size)``; the forward pass over ``n`` source examples runs after
-  training), then the built-ins' source training (:func:`baselines.finetune.source_train`)
-  spends the rest until the cap.
+  training), then source training (:func:`source_train`: Adam on shuffled source
+  mini-batches, one pass per example) spends the rest until the cap.
 * adapt: encoding the support costs one pass per example (a forward pass that informs
   adaptation, see ``bench.types.Budget``). If the cap affords fewer, only the first
   affordable support examples make centroids; if none, the source-trained head predicts.
@@ -31,8 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bench.method import Method
-from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
+from bench import KINDS, BudgetExhausted, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind
 
 MEAN = "simpleshot.mean"  # the state() key of the centering vector
 _ABSENT = -1e9  # logit of a unit class the support set does not contain
@@ -54,6 +53,7 @@ class NearestCentroid(Method):
     """SimpleShot (CL2N nearest class centroid) on the frozen source-trained trunk."""
 
     Config: ClassVar[type] = NearestCentroidConfig
+    role: ClassVar[MethodRole] = "transfer"  # a standard transfer baseline
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False  # no support, no centroids
 
@@ -66,14 +66,13 @@ class NearestCentroid(Method):
     def train(self, source: SourceData, meter) -> None:
         import torch
 
-        from baselines.finetune import source_train
-
         examples = source.all()
         self.model = self.model_factory()
         n = min(self.config.center_examples, meter.cap // 4, len(examples)) if self.config.center else 0
         if n:
             meter.step(n)  # the centering pass below, paid before any work
-        source_train(self.model, examples, meter, self.rng, self.config)
+        source_train(self.model, examples, meter, self.rng, self.config.lr, self.config.batch_size,
+                     self.config.weight_decay)
         hidden = self._trunk(self.model.featurize(examples[:1]))[0].shape[-1]
         self.mean = torch.zeros(hidden)
         if n:
@@ -142,3 +141,32 @@ class NearestCentroid(Method):
         if self.config.normalize:
             h = torch.nn.functional.normalize(h, dim=-1)
         return h
+
+
+def source_train(model, examples, meter, rng, lr: float, batch_size: int, weight_decay: float) -> None:
+    """AdamW on all parameters over shuffled mini-batches of ``examples`` until ``meter``
+    refuses a step (each example one pass, paid before its step; the last batch takes what
+    is left of the budget). Plain PyTorch on the backbone's unit model: a plugin needs
+    nothing from the built-in methods."""
+    import torch
+
+    if not examples or meter.remaining <= 0:
+        return
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    while True:
+        order = rng.permutation(len(examples))
+        for lo in range(0, len(examples), batch_size):
+            batch = [examples[int(i)] for i in order[lo: lo + min(batch_size, meter.remaining)]]
+            if not batch:
+                return
+            try:
+                meter.step(len(batch))  # pay before the work
+            except BudgetExhausted:
+                return
+            feats = model.featurize(batch)
+            loss = model.loss(model.logits(model.params(), feats), model.targets(batch, feats), feats)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"source training diverged (loss {loss.item()}); lower lr (now {lr})")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()

@@ -1,10 +1,11 @@
-"""The "no parallel leakage" check (DESIGN.md, "The protocol").
+"""The "no parallel leakage" check (docs/architecture.md, "The protocol").
 
 Parallel corpora (SIB-200, NusaX, XQuAD) hold translations of one item in every language
 under one ``item_id``; XQuAD items also share their article in ``group``. A source-training
 item id or article must never reach a target test set, and a target's support pool must
-be disjoint from its test set. Tasks call :func:`check` from ``validate()``; the tests
-call :func:`leaks` on the real data.
+be disjoint from its test set. The runner calls :func:`check_task` for every task of a
+suite in preflight, so a task (built-in or plugin) is checked whether or not it mentions
+leakage; the tests call :func:`leaks` on the real data.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from bench.errors import DataError
-from bench.task import TargetData
+from bench.task import TargetData, Task
 from bench.types import SourceData
 
 
@@ -45,3 +46,12 @@ def check(task_name: str, source: SourceData, targets: Iterable[TargetData]) -> 
             f"{task_name}: split leaks test items into training: {'; '.join(found)}. "
             f"Split by item id (or article) across all languages."
         )
+
+
+def check_task(task: Task, label: str | None = None) -> None:
+    """Read ``task``'s source data and every target language's data; raise DataError on a leak.
+
+    ``label`` names the task in the message (the suite label; default the task's own name).
+    """
+    info = task.info()
+    check(label or info.name, task.source(), [task.target(lang) for lang in info.target_langs])

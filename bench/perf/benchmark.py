@@ -17,7 +17,7 @@ call each, it times the median of repeated runs of:
 * end-to-end evaluation cells per second of the default suite: :func:`bench.runner.compute_group`
   on cells whose source checkpoint was trained beforehand (a small source budget).
 
-Steps and references live in :mod:`bench.perfsteps`. The record is JSON (``--json``; default
+Steps and references live in :mod:`bench.perf.steps`. The record is JSON (``--json``; default
 ``results/perf/<git sha>.json``) so results can be compared across commits. Timings are
 wall-clock and CPU (process) seconds: on a shared machine compare CPU seconds.
 """
@@ -53,7 +53,7 @@ class PerfConfig:
     eval_methods: tuple[str, ...] = ("finetune", "logreg", "protonet", "maml")  # end-to-end methods
     eval_cells: int = 4  # evaluation cells timed per (task, method)
     eval_source_examples: int = 2000  # source budget of the checkpoints evaluated
-    threads: int | None = None  # torch + BLAS threads (None: what each worker of `xlbench run` gets, bench.threads)
+    threads: int | None = None  # torch + BLAS threads (None: what each worker of `xlbench run` gets, bench.executors.threads)
 
     @classmethod
     def quick(cls) -> "PerfConfig":
@@ -122,9 +122,9 @@ def meta_steps(cfg: PerfConfig, hidden: int) -> dict[str, Any]:
     """Check and time the four meta-steps on an ngram model of width ``hidden``."""
     import numpy as np
 
-    from baselines.sampling import language_batch, source_episode
-    from bench import perfsteps as P
     from bench.backbones.ngram import Config, NgramBackbone
+    from bench.perf import steps as P
+    from bench.sampling import language_batch, source_episode
 
     src = _five_way(cfg)
     model = NgramBackbone(Config(hidden=hidden)).build(src.info, 0)
@@ -133,7 +133,7 @@ def meta_steps(cfg: PerfConfig, hidden: int) -> dict[str, Any]:
     eps = [source_episode(src, langs[i % len(langs)], cfg.shots, cfg.queries, rng) for i in range(cfg.tasks)]
     per_task = cfg.inner_steps * cfg.reptile_batch
     reps = [(language_batch(src, langs[i % len(langs)], per_task, rng), ()) for i in range(cfg.tasks)]
-    kw = dict(steps=cfg.inner_steps, lr=cfg.inner_lr)
+    kw: dict[str, Any] = dict(steps=cfg.inner_steps, lr=cfg.inner_lr)
     pairs: dict[str, tuple[Callable, Callable, str]] = {
         "maml": (lambda: P.maml_xlbench(model, eps, first_order=False, **kw),
                  lambda: P.maml_reference(model, eps, first_order=False, **kw), "grad"),
@@ -193,8 +193,8 @@ def run(cfg: PerfConfig, work_dir: Path) -> dict[str, Any]:
 
     import torch
 
+    from bench.executors.threads import apply_threads
     from bench.runner import _git_sha
-    from bench.threads import apply_threads
 
     threads = apply_threads(cfg.threads)
     peak = matmul_peak(cfg.mm_size)
@@ -265,14 +265,15 @@ def main(quick: bool = False, json_path: str | None = None, repeats: int | None 
     import sys
     import tempfile
 
-    from bench.threads import BLAS_ENV, THREADS_ENV, default_workers, threads_per_worker
+    from bench.executors.threads import BLAS_ENV, THREADS_ENV, default_workers, threads_per_worker
 
     if threads is None:  # measure what one worker of `xlbench run` gets on this machine
         threads = int(os.environ.get(THREADS_ENV) or threads_per_worker(default_workers(groups=1 << 10)))
     for name in BLAS_ENV:  # read when NumPy / SciPy load their BLAS, i.e. after this point
         os.environ.setdefault(name, str(threads))
     cfg = PerfConfig.quick() if quick else PerfConfig()
-    cfg = dataclasses.replace(cfg, threads=threads, **({"repeats": repeats} if repeats else {}))
+    more: dict[str, Any] = {"repeats": repeats} if repeats else {}
+    cfg = dataclasses.replace(cfg, threads=threads, **more)
     with tempfile.TemporaryDirectory(prefix="xlbench-perf-") as tmp:
         rec = run(cfg, Path(tmp))
     print(render(rec))

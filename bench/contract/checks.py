@@ -1,10 +1,11 @@
-"""The method contract (DESIGN.md, "Methods: the contract") as runnable checks.
+"""The method contract (docs/architecture.md, "Methods: the contract") as runnable checks.
 
 ``xlbench check NAME`` and the test-suite run these over a method class, offline, in
 seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backbone
 (:data:`NGRAM_CONFIG`). Each check is a function ``(Harness) -> (status, reason)``:
 
 * ``config``       Config is a frozen dataclass, every field defaulted, asdict round-trips;
+* ``role``         the class declares its role: transfer, meta or trivial;
 * ``kinds``        declared kinds are a non-empty subset of :data:`bench.types.KINDS`;
 * ``construction`` ``__init__`` stores only: no model built, under 0.5 s;
 * ``budget``       source training spends <= cap, stops within one step of it (or spends
@@ -19,7 +20,7 @@ seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backb
                    changes nothing;
 * ``adapt-budget`` predict spends <= the adapt cap, also a tiny one.
 
-The harness (meters, episodes, trained instances) lives in :mod:`bench.checkharness`.
+The harness (meters, episodes, trained instances) lives in :mod:`bench.contract.harness`.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
-from bench.checkharness import (
+from bench.contract.harness import (
     NGRAM_CONFIG,
     TASK_CONFIGS,
     Harness,
@@ -37,6 +38,7 @@ from bench.checkharness import (
     changed_names,
     describe_error,
 )
+from bench.errors import XlbenchError
 from bench.types import KINDS, EvalEpisode, Prediction, Query, TaskKind
 
 Status = Literal["PASS", "FAIL", "SKIP"]
@@ -60,8 +62,8 @@ class CheckResult:
 
 
 def check_config(cls: type) -> tuple[Status, str]:
-    config = getattr(cls, "Config", None)
-    if config is None or not dataclasses.is_dataclass(config):
+    config: Any = getattr(cls, "Config", None)
+    if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         return "FAIL", f"{cls.__name__}.Config must be a dataclass (got {config!r}); see bench/method.py"
     params = getattr(config, "__dataclass_params__", None)
     if not getattr(params, "frozen", False):
@@ -85,6 +87,15 @@ def check_config(cls: type) -> tuple[Status, str]:
     except dataclasses.FrozenInstanceError:
         pass
     return "PASS", f"{config.__name__}: {len(dataclasses.fields(config))} defaulted field(s), frozen, round-trips"
+
+
+def check_role(cls: type) -> tuple[Status, str]:
+    from bench.method import method_role
+
+    try:
+        return "PASS", f"role: {method_role(cls)}"
+    except XlbenchError as exc:
+        return "FAIL", str(exc)
 
 
 def check_kinds(cls: type) -> tuple[Status, str]:
@@ -268,7 +279,8 @@ TASK_CHECKS: dict[str, CheckFn] = {
     "targets": check_targets,
     "adapt-budget": check_adapt_budget,
 }
-CLASS_CHECKS: dict[str, Callable[[type], tuple[Status, str]]] = {"config": check_config, "kinds": check_kinds}
+CLASS_CHECKS: dict[str, Callable[[type], tuple[Status, str]]] = {
+    "config": check_config, "role": check_role, "kinds": check_kinds}
 CHECK_TASKS: tuple[str, ...] = tuple(TASK_CONFIGS)
 
 
@@ -304,10 +316,10 @@ def _run(method_cls: type, tasks: Sequence[str], config: object | None,
     out: list[CheckResult] = []
     for name, fn in CLASS_CHECKS.items():
         if only is None or name in only:
-            out.append(CheckResult(name, "-", *_guarded(lambda: fn(method_cls))))
+            out.append(CheckResult(name, "-", *_guarded(lambda: fn(method_cls))))  # noqa: B023 (called at once)
     if any(r.status == "FAIL" for r in out) and config is None:
         return out + [CheckResult("task checks", "-", "SKIP", "fix the class checks above first")]
-    kinds = getattr(method_cls, "kinds", frozenset())
+    kinds: frozenset[str] = getattr(method_cls, "kinds", frozenset())
     for task in tasks:
         harness = Harness(method_cls, task, config)
         if harness.info.kind not in kinds:
@@ -317,9 +329,9 @@ def _run(method_cls: type, tasks: Sequence[str], config: object | None,
         if reason:
             out.append(CheckResult("all", task, "SKIP", f"not applicable: {reason}"))
             continue
-        for name, fn in TASK_CHECKS.items():
+        for name, task_fn in TASK_CHECKS.items():
             if only is None or name in only:
-                out.append(CheckResult(name, task, *_guarded(lambda: fn(harness))))
+                out.append(CheckResult(name, task, *_guarded(lambda: task_fn(harness))))  # noqa: B023 (called at once)
     return out
 
 

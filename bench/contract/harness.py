@@ -1,4 +1,4 @@
-"""The fixture :mod:`bench.checks` runs a method in: tiny tasks, an auditing meter, episodes.
+"""The fixture :mod:`bench.contract.checks` runs a method in: tiny tasks, an auditing meter, episodes.
 
 Everything is built from fixed seeds, offline, in seconds: the synthetic tasks shrunk by
 their own ``Config`` (:data:`TASK_CONFIGS`), a small n-gram backbone (:data:`NGRAM_CONFIG`),
@@ -141,16 +141,17 @@ class Outcome:
 class Harness:
     """Lazily trains and caches the instances the checks of one (method, task) share."""
 
-    def __init__(self, method_cls: type, task: str, config: Any = None,
+    def __init__(self, method_cls: Any, task: str, config: Any = None,
                  settings: CheckSettings = CheckSettings()) -> None:
         from bench import registry
-        from bench.backbones.ngram import Config as NgramConfig, NgramBackbone
+        from bench.backbones.ngram import Config as NgramConfig
+        from bench.backbones.ngram import NgramBackbone
 
-        self.method_cls = method_cls
+        self.method_cls = method_cls  # a Method subclass (its Config, kinds, zero_shot, ...)
         self.config = config if config is not None else method_cls.Config()
         self.settings = settings
         self.task_name = task
-        task_cls = registry.resolve("task", task)
+        task_cls: Any = registry.resolve("task", task)
         self.task = task_cls(task_cls.Config(**_small_langs(), **TASK_CONFIGS[task]), None)
         self.info: TaskInfo = self.task.info()
         self.backbone = NgramBackbone(NgramConfig(**NGRAM_CONFIG))

@@ -1,6 +1,6 @@
 """The steps ``xlbench perf`` times: xlbench's batched meta-steps and per-task reference loops.
 
-Each pair computes the same update from the same episodes, so :mod:`bench.perf` can check
+Each pair computes the same update from the same episodes, so :mod:`bench.perf.benchmark` can check
 that they agree before timing them:
 
 * MAML / FOMAML (Finn et al. 2017): xlbench's :func:`baselines.maml.meta_losses` (one
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Sequence
 import torch
 
 if TYPE_CHECKING:  # pragma: no cover
-    from baselines.sampling import Episode
     from bench.backbones.base import Params, UnitModel
+    from bench.sampling import Episode
 
 
 def dense_grads(model: "UnitModel") -> "Params":
@@ -46,8 +46,8 @@ def _featurize(model: "UnitModel", items: Sequence, sparse: bool):
     References get sparse gradients too (a one-flag choice any user makes), so the measured
     speed-up is batching, not the gradient format.
     """
-    if sparse and getattr(model, "sparse_params", ()):
-        return model.featurize(items, sparse_grad=True)
+    if sparse and getattr(model, "sparse_params", None):
+        return model.featurize(items, sparse_grad=True)  # type: ignore[call-arg]  # backbones with sparse_params take it
     return model.featurize(items)
 
 

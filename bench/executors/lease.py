@@ -133,7 +133,7 @@ class Lease:
     def owned(self) -> bool:
         """Whether the lock file still names us (it may have been taken over while we stalled)."""
         owner = read_owner(self.path)
-        return bool(owner) and owner.get("token") == self._token
+        return owner is not None and owner.get("token") == self._token
 
     def release(self) -> None:
         """Stop the heartbeat and remove the lock if it is still ours."""
