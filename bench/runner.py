@@ -250,7 +250,7 @@ def compute_group(
     score; no score is stored), ``oom`` or ``failed`` (the method raised; the error is kept).
     Each start of a cell is logged (:func:`bench.store.begin_attempt`), so a record's
     ``attempts`` counts the workers that died on it too. ``on_start`` is told before each cell.
-    ``owned`` (the group's lease, :meth:`bench.lease.Lease.owned`) is asked before each cell:
+    ``owned`` (the group's lease, :meth:`bench.executors.lease.Lease.owned`) is asked before each cell:
     a worker that stalled and lost its lease to another process stops instead of computing
     the group a second time. A full disk raises :class:`bench.store.DiskFull` (never a
     ``failed`` cell: the run stops and a rerun resumes).

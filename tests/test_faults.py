@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from bench import lease, store
+from bench import store
+from bench.executors import lease
 from bench.cli import main
 from tests.faultsuite import ROOT, alive, attempt_pids, done_record, env, records, run_dir, spawn, write_suite
 

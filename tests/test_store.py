@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench import lease, store
+from bench import store
+from bench.executors import lease
 from bench.cli import main
 
 SUITE = {
