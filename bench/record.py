@@ -12,6 +12,7 @@ computed again. Records are written atomically (:func:`write_json`); a full disk
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import math
 import os
@@ -28,14 +29,28 @@ STATUSES = ("done", "n/a", "diverged", "oom", "failed", "interrupted")
 #: Final statuses that ``xlbench run --retry-failed`` computes again (a timeout is ``failed``).
 RETRYABLE = ("failed", "oom")
 
-CELL_KEY: dict[str, type] = {"task": str, "method": str, "seed": int, "budget": int, "lang": str, "shots": int}
-SOURCE_KEY: dict[str, type] = {"task": str, "method": str, "seed": int, "budget": int}
+#: The key columns of the index's ``files`` table, in order (bench/index.py).
+CELL_KEY = ("task", "method", "seed", "budget", "lang", "shots")
+SOURCE_KEY = ("task", "method", "seed", "budget")
 
 
-def _typed(value: Any, kind: type) -> bool:
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
+@functools.lru_cache(maxsize=2)
+def key_fields(kind: str) -> dict[str, Any]:
+    """Field -> type of a record's key, read from ``CellKey`` / ``SourceKey`` (declared once)."""
+    import typing
+
+    from bench.types import CellKey, SourceKey
+
+    return typing.get_type_hints(CellKey if kind == "cell" else SourceKey)
+
+
+def _typed(value: Any, kind: Any) -> bool:
+    if isinstance(value, bool):
+        return kind is bool
+    try:
+        return isinstance(value, kind)
+    except TypeError:  # a type isinstance cannot check: accept what JSON gives
+        return True
 
 
 def _number(value: Any) -> bool:
@@ -59,7 +74,7 @@ def problem(rec: Any, stem: str | None = None) -> str | None:
     kind = rec.get("type")
     if kind not in ("cell", "source"):
         return f"'type' is {kind!r}, not 'cell' or 'source'"
-    fields = CELL_KEY if kind == "cell" else SOURCE_KEY
+    fields = key_fields(kind)
     key = rec.get("key")
     if not isinstance(key, dict) or set(key) != set(fields):
         return f"'key' must have exactly the fields {sorted(fields)}, got {key!r}"
