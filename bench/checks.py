@@ -15,8 +15,9 @@ seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backb
 * ``predictions``  one prediction per query, of the kind's type (label in range / text);
 * ``isolation``    predict A, B, A: the second A equals the first; predict leaves state alone;
 * ``determinism``  two fresh instances with the same seed predict the same;
-* ``targets``      queries carry no targets; changing the hidden gold or the query ids
-                   changes nothing;
+* ``targets``      queries carry no targets; the predictions do not change when the gold
+                   held beside the queries (where the runner holds it, reachable by
+                   introspection) is altered, nor when the query ids are made opaque;
 * ``adapt-budget`` predict spends <= the adapt cap, also a tiny one.
 
 The harness (meters, episodes, trained instances) lives in :mod:`bench.checkharness`.
@@ -234,7 +235,10 @@ def check_targets(h: Harness) -> tuple[Status, str]:
         if out.error:
             return "FAIL", f"predict({name}) raised {out.error}"
     if regold.preds != base.preds:
-        return "FAIL", "predictions changed when only the queries' hidden targets changed: the method reads gold"
+        n = sum(x != y for x, y in zip(base.preds or [], regold.preds or []))
+        return "FAIL", (f"{n} of {len(base.preds or [])} predictions changed when only the gold held beside "
+                        "the queries changed (the queries were equal): the method reads gold (e.g. from the "
+                        "caller's frames or gc referrers); predict from episode.support and episode.query only")
     if opaque.preds != base.preds:
         return "FAIL", ("predictions changed when the query item ids were replaced by opaque ids: "
                         "do not look items up by id (that is how gold leaks)")
