@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
 
+from bench.configcheck import Checked, bounded
 from bench.budget import BudgetExhausted
 from baselines.trained import ModelMethod
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class SourceTraining:
+class SourceTraining(Checked):
     """Source-training hyper-parameters, shared by every method built on :func:`source_train`.
 
     ``lr`` was 3e-3 (picked at a 12k budget on synth-topic). The sweep in
@@ -45,17 +46,17 @@ class SourceTraining:
     43.2/44.6/45.8/44.9; logistic regression on the encoder features: QA F1 at K = 10 26.7 →
     42.9, ROUGE-L 48.1 → 46.7, accuracy 45.2 → 46.2."""
 
-    lr: float = 1e-2  # Adam learning rate for source training (all parameters)
-    batch_size: int = 32  # source examples per optimizer step
-    weight_decay: float = 0.0  # AdamW decoupled weight decay on dense parameters (not the sparse n-gram table)
+    lr: float = bounded(1e-2, gt=0)  # Adam learning rate for source training (all parameters)
+    batch_size: int = bounded(32, ge=1, le=1_000_000)  # source examples per optimizer step
+    weight_decay: float = bounded(0.0, ge=0)  # AdamW decoupled weight decay on dense parameters (not the sparse n-gram table)
 
 
 @dataclass(frozen=True)
 class FineTuneConfig(SourceTraining):
     """Fine-tuning: source training plus test-time adaptation on the support set."""
 
-    adapt_lr: float = 1e-3  # learning rate of test-time adaptation on the support set
-    adapt_steps: int = 20  # full-batch steps on the support set (each spends len(support) passes)
+    adapt_lr: float = bounded(1e-3, gt=0)  # learning rate of test-time adaptation on the support set
+    adapt_steps: int = bounded(20, ge=0, le=1_000_000)  # full-batch steps on the support set (each spends len(support) passes)
     optimizer: Literal["sgd", "adam"] = "adam"  # test-time optimizer
 
 
@@ -79,8 +80,6 @@ def source_train(
     from baselines.taskbatch import descend, optimizers
     from bench.backbones.flops import flops_per_example
 
-    if config.batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {config.batch_size}")
     if not examples or meter.remaining <= 0:
         return 0.0
     per_example = flops_per_example(model, examples[: min(8, len(examples))])

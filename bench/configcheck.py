@@ -30,6 +30,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
+from bench.errors import SuiteError
+
 #: The largest integer any count may be (SQLite and JSON keep 64-bit integers).
 INT64_MAX = 2**63 - 1
 
@@ -60,8 +62,8 @@ def bounded(default: Any, *, ge: float | None = None, gt: float | None = None,
     return dataclasses.field(default=default, metadata={"range": Range(ge, gt, le, lt)})
 
 
-class ConfigError(ValueError):
-    """A config value of the wrong type or out of its declared range."""
+class ConfigError(SuiteError, ValueError):
+    """A config value of the wrong type or out of its declared range (exit 2 in the CLI)."""
 
 
 def _name(hint: Any) -> str:
@@ -167,3 +169,14 @@ def check(instance: Any) -> None:
     found = problems(type(instance), {f.name: getattr(instance, f.name) for f in dataclasses.fields(instance)})
     if found:
         raise ConfigError(f"{type(instance).__name__}: " + "; ".join(found))
+
+
+class Checked:
+    """Base of a Config dataclass whose declared ranges hold however it is built.
+
+    ``__post_init__`` runs :func:`check`; a subclass with cross-field rules defines its own
+    ``__post_init__`` and calls ``super().__post_init__()`` first.
+    """
+
+    def __post_init__(self) -> None:
+        check(self)
