@@ -80,6 +80,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = {k: v for k, v in suite.executor.items() if k != "name"}
     if args.workers:
         options["workers"] = args.workers
+    from bench.executors.options import check_options
+
+    check_options(executor_name, options, "--executor/--workers")  # exit 2 before any work
     executor = registry._import(EXECUTORS[executor_name], executor_name, "backbone")(options)
     tick, stop = _progress(len(pending))
     try:

@@ -10,6 +10,7 @@ records for the coordinator to index.
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import subprocess
 import time
@@ -20,7 +21,7 @@ from typing import Any, Callable, Sequence
 from bench import registry, store
 from bench.errors import XlbenchError
 from bench.seeding import derive_seed, generator
-from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite
+from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite, safe_name
 from bench.types import CellKey, SourceKey, TaskInfo
 
 ProgressFn = Callable[[dict], None]
@@ -81,6 +82,9 @@ def prepare(
         backbone = build_backbone(spec)
         if hasattr(backbone, "validate"):
             backbone.validate()
+    for label, info in infos.items():
+        for lang in (*info.source_langs, *info.target_langs):
+            safe_name(lang, f"language code of task {label!r}", "preflight")  # cell files are named by it
     for m in suite.methods:
         registry.resolve("method", m.name)
     run_dir = _choose_run_dir(suite, results_root, new_run)
@@ -120,11 +124,18 @@ def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
 def _check_writable(results_root: Path) -> None:
     import shutil
 
+    import tempfile
+
     try:
         results_root.mkdir(parents=True, exist_ok=True)
-        probe = results_root / ".write-probe"
-        probe.write_text("ok")
-        probe.unlink()
+        # a fresh name created with O_EXCL (mkstemp): never opens an existing file or
+        # follows a symlink planted at a fixed name, so the probe cannot clobber anything
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=results_root)
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise XlbenchError(f"results folder {results_root} is not writable ({exc}); "
                            "pass --results-dir with a writable folder") from exc

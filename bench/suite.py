@@ -335,14 +335,14 @@ def with_tasks(suite: Suite, names: list[str]) -> Suite:
     """The suite restricted to (or extended with) the named tasks (``--task``)."""
     by_label = {t.label: t for t in suite.tasks}
     default_backbone = suite.tasks[0].backbone if suite.tasks else _backbone("ngram", "--task")
-    chosen = tuple(by_label.get(n) or _task(n, default_backbone, "--task") for n in names)
+    chosen = tuple(by_label.get(n) or _task(safe_name(n, "task", "--task"), default_backbone, "--task") for n in names)
     return dataclasses.replace(suite, tasks=chosen)
 
 
 def with_methods(suite: Suite, names: list[str]) -> Suite:
     """The suite restricted to (or extended with) the named methods (``--method``)."""
     by_label = {m.label: m for m in suite.methods}
-    chosen = tuple(by_label.get(n) or _component("method", n, "--method") for n in names)
+    chosen = tuple(by_label.get(n) or _component("method", safe_name(n, "method", "--method"), "--method") for n in names)
     return dataclasses.replace(suite, methods=chosen)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Literal
 
-from bench.configcheck import Checked, bounded
+from bench.configcheck import Checked, ConfigError, bounded
 from bench.errors import XlbenchError
 from bench.seeding import derive_seed
 from bench.types import TaskInfo
@@ -75,12 +75,12 @@ class HFConfig(Checked):
     def __post_init__(self) -> None:
         super().__post_init__()  # the declared ranges and choices
         if self.stride is not None and not self.stride < self.max_length // 2:
-            raise ValueError(
+            raise ConfigError(
                 f"hf: stride (overlap of QA windows) must be in [0, max_length/2), got {self.stride} "
                 f"with max_length {self.max_length}; e.g. max_length 384, stride 128 (or leave it unset)"
             )
         if not (self.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:[0-9]+", self.device)):
-            raise ValueError(f"hf: device {self.device!r}: use auto, cpu, cuda or cuda:<index>")
+            raise ConfigError(f"hf: device {self.device!r}: use auto, cpu, cuda or cuda:<index>")
 
 
 def qa_stride(config: HFConfig) -> int:

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.configcheck import Checked, bounded
+from bench.configcheck import Checked, ConfigError, bounded
 from bench.backbones.base import Feats, Item, Params, UnitModel
 from bench.backbones.hashing import TokenBags, text_bag, token_bags
 from bench.backbones.units import IGNORE, best_spans, oracle_units, span_loss, top_k_units, unit_cross_entropy, unit_score
@@ -62,9 +62,9 @@ class Config(Checked):
     def __post_init__(self) -> None:
         super().__post_init__()  # the declared ranges
         if self.window % 2 == 0:
-            raise ValueError(f"ngram Config.window must be a positive odd number, got {self.window}")
+            raise ConfigError(f"ngram Config.window must be a positive odd number, got {self.window}")
         if self.n_min > self.n_max:
-            raise ValueError(f"ngram Config needs n_min <= n_max, got n_min={self.n_min}, n_max={self.n_max}")
+            raise ConfigError(f"ngram Config needs n_min <= n_max, got n_min={self.n_min}, n_max={self.n_max}")
 
 
 class NgramBackbone:
