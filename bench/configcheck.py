@@ -75,11 +75,12 @@ def _name(hint: Any) -> str:
         return " or ".join(_name(a) for a in args)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return f"a list of {_name(args[0])}"
-        return f"a list of {len(args)} ({', '.join(_name(a) for a in args)})"
+            return f"a list of {getattr(args[0], '__name__', args[0])}"
+        return f"a list of {len(args)} ({', '.join(getattr(a, '__name__', str(a)) for a in args)})"
     if hint is type(None):
-        return "None (null)"
-    return getattr(hint, "__name__", str(hint))
+        return "null"
+    words = {int: "an integer", float: "a finite number", bool: "a boolean (true or false)", str: "a string"}
+    return words.get(hint, getattr(hint, "__name__", str(hint)))
 
 
 def type_problem(value: Any, hint: Any) -> str | None:
@@ -137,11 +138,12 @@ def problems(cls: type, values: Mapping[str, Any]) -> list[str]:
         hint = types_of.get(key, Any)
         expected = type_problem(value, hint)
         rng = fields[key].metadata.get("range")
-        if expected is None and rng is not None and isinstance(value, (int, float)) \
-                and not isinstance(value, bool) and not rng.allows(value):
-            expected = f"{_name(hint)} {rng.describe()}"
-        elif expected is not None and rng is not None:
-            expected = f"{expected} {rng.describe()}"
+        if rng is not None and (expected is not None or (
+                isinstance(value, (int, float)) and not isinstance(value, bool) and not rng.allows(value))):
+            args = typing.get_args(hint)
+            optional = type(None) in args
+            base = next((a for a in args if a is not type(None)), hint) if optional else hint
+            expected = f"{_name(base)} {rng.describe()}" + (" (or null)" if optional else "")
         if expected is not None:
             out.append(f"field {key!r} must be {expected}, got {value!r} ({type(value).__name__})")
     return out
