@@ -26,6 +26,9 @@ from bench.budget import BudgetExhausted
 from baselines.trained import ModelMethod
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
 
+#: The state key that carries the FLOPs per example through a checkpoint (not a model tensor).
+FLOPS_KEY = "xlbench.flops_per_example"
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import torch
@@ -100,10 +103,7 @@ def source_train(
                 return per_example
             feats = model.featurize(batch, **kwargs)
             loss = model.loss(model.logits(model.params(), feats), model.targets(batch, feats), feats)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"source training diverged (loss {loss.item()}); lower lr (now {config.lr})"
-                )
+            meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged', like the meta-learners)
             descend(opts, loss)
 
 
@@ -117,11 +117,24 @@ class FineTune(ModelMethod):
 
     def __init__(self, config: FineTuneConfig, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
-        self._flops = 0.0
+        self._flops: float | None = 0.0  # FLOPs per example pass, measured in source training
 
     def train(self, source: SourceData, meter: "Meter") -> None:
         self.model = self.model_factory()
         self._flops = source_train(self.model, source.all(), meter, self.rng, self.config)
+
+    def state(self) -> dict[str, "torch.Tensor"]:
+        """The model's tensors plus the FLOPs per example (so a resumed run audits the same FLOPs)."""
+        import torch
+
+        return {**super().state(), FLOPS_KEY: torch.tensor(self._flops, dtype=torch.float64)}
+
+    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
+        state = dict(state)
+        flops = state.pop(FLOPS_KEY, None)
+        super().load_state(state)
+        # a checkpoint from before FLOPS_KEY existed: measured on the first support set instead
+        self._flops = float(flops) if flops is not None else None
 
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
         from baselines.adapt import adapt
@@ -133,6 +146,13 @@ class FineTune(ModelMethod):
             params = adapt(
                 model, params, episode.support, meter,
                 lr=self.config.adapt_lr, max_steps=self.config.adapt_steps,
-                optimizer=self.config.optimizer, flops_per_example=self._flops,
+                optimizer=self.config.optimizer, flops_per_example=self._per_example(model, episode),
             )
         return predict_queries(model, params, episode.query)
+
+    def _per_example(self, model: "UnitModel", episode: EvalEpisode) -> float:
+        if self._flops is None:  # only for checkpoints written without FLOPS_KEY
+            from baselines.taskbatch import example_flops
+
+            self._flops = example_flops(model, episode.support)
+        return self._flops

@@ -137,7 +137,9 @@ def cmd_results(args: argparse.Namespace) -> int:
     elif args.format == "json":
         table.to_json(sys.stdout, orient="records", lines=True)
     else:
-        print(table.to_markdown(index=False) if hasattr(table, "to_markdown") else table.to_string(index=False))
+        from bench.report.formats import frame_markdown
+
+        sys.stdout.write(frame_markdown(table))  # no optional dependency (pandas' to_markdown needs tabulate)
     return 0
 
 

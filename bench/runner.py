@@ -37,6 +37,7 @@ class Prepared:
     infos: dict[str, TaskInfo]
     cells: tuple[CellKey, ...]
     done: frozenset[str]
+    data_files: tuple[str, ...] = ()  # every file the tasks read in preflight (hashed into the manifest)
 
     @property
     def pending(self) -> tuple[CellKey, ...]:
@@ -72,13 +73,16 @@ def prepare(
     ``only_tasks`` / ``only_methods`` (labels of the suite) restrict which cells this
     invocation computes without changing the run: the rest stay for a later invocation.
     """
+    from bench import datafiles
+
     infos: dict[str, TaskInfo] = {}
-    for spec in suite.tasks:
-        if only_tasks and spec.label not in only_tasks:
-            continue
-        task = build_task(spec, data_dir)
-        task.validate()
-        infos[spec.label] = task.info()
+    with datafiles.recording() as read:
+        for spec in suite.tasks:
+            if only_tasks and spec.label not in only_tasks:
+                continue
+            task = build_task(spec, data_dir)
+            task.validate()
+            infos[spec.label] = task.info()
         backbone = build_backbone(spec)
         if hasattr(backbone, "validate"):
             backbone.validate()
@@ -100,7 +104,34 @@ def prepare(
         for shots in suite.shots
     )
     done = frozenset(store.finished_cells(run_dir)) if run_dir.exists() else frozenset()
-    return Prepared(suite, run_dir, data_dir, infos, cells, done)
+    prepared = Prepared(suite, run_dir, data_dir, infos, cells, done, tuple(sorted(read)))
+    if prepared.pending:
+        _check_same_code(run_dir)
+    return prepared
+
+
+def _check_same_code(run_dir: Path) -> None:
+    """Refuse to add cells to a run begun by other code: one run, one git sha.
+
+    (The alternative, a sha per cell and a report that says the run mixes versions, would
+    let a table silently average two versions of a method.) Outside a git checkout, or for a
+    manifest without a sha, there is nothing to compare.
+    """
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        return
+    try:
+        started = store.read_json(manifest).get("git_sha")
+    except (OSError, ValueError, AttributeError):
+        return  # an unreadable manifest is reported where it is read
+    now = _git_sha()
+    if started and now and started != now:
+        raise XlbenchError(
+            f"run {run_dir} was started by code at git sha {started}, but this checkout is at {now}; "
+            "finishing it would mix cells of two code versions in one table. Check out "
+            f"{started[:12]} to finish it (git checkout {started[:12]}), or move that folder aside "
+            "to compute the whole run again with this code."
+        )
 
 
 def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
@@ -147,6 +178,8 @@ def _check_writable(results_root: Path) -> None:
 
 def write_manifest(prepared: Prepared) -> None:
     """manifest.json (git sha, versions, resolved suite) and languages.json, once per run."""
+    from bench import datafiles, provenance
+
     run_dir = prepared.run_dir
     if not (run_dir / "manifest.json").exists():
         store.write_json(run_dir / "manifest.json", {
@@ -156,6 +189,9 @@ def write_manifest(prepared: Prepared) -> None:
             "git_sha": _git_sha(),
             "git_dirty": _git_dirty(),  # tracked files differed from git_sha when the run began
             "versions": _versions(),
+            "machine": provenance.machine(),  # CPU model and flags, torch/BLAS build, threads
+            "components": provenance.components(prepared.suite),  # every plugin's distribution and version
+            "data_files": datafiles.digests(prepared.data_files),  # sha256 of every file the tasks read
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
     rows = []
