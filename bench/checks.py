@@ -4,7 +4,8 @@
 seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backbone
 (:data:`NGRAM_CONFIG`). Each check is a function ``(Harness) -> (status, reason)``:
 
-* ``config``       Config is a frozen dataclass, every field defaulted, asdict round-trips;
+* ``config``       Config is a frozen dataclass, every field defaulted, asdict round-trips,
+                   and the defaults pass preflight's type and range checks;
 * ``kinds``        declared kinds are a non-empty subset of :data:`bench.types.KINDS`;
 * ``construction`` ``__init__`` stores only: no model built, under 0.5 s;
 * ``budget``       source training spends <= cap, stops within one step of it (or spends
@@ -78,6 +79,12 @@ def check_config(cls: type) -> tuple[Status, str]:
         return "FAIL", f"{config.__name__}() or {config.__name__}(**asdict(...)) raised {describe_error(exc)}"
     if again != built:
         return "FAIL", f"{config.__name__}(**asdict(c)) != c: a field does not round-trip (nested dataclass?)"
+    from bench.configcheck import problems
+
+    wrong = problems(config, {f.name: getattr(built, f.name) for f in dataclasses.fields(built)})
+    if wrong:
+        return "FAIL", (f"{config.__name__}'s own defaults fail preflight's checks: {'; '.join(wrong)} "
+                        "(fix the annotation, the default or its bounded(...) range)")
     try:
         first = dataclasses.fields(built)[0].name if dataclasses.fields(built) else None
         if first is not None:

@@ -285,6 +285,21 @@ def test_looks_up_gold_by_item_id():
     assert status == "FAIL" and "opaque ids" in reason
 
 
+def test_a_config_whose_default_contradicts_its_annotation_fails():
+    from bench.configcheck import bounded
+
+    @dataclass(frozen=True)
+    class Wrong:
+        lr: float = "fast"  # type: ignore[assignment]
+        steps: int = bounded(-1, ge=0)
+
+    class BadDefaults(Counting):
+        Config = Wrong
+
+    status, reason = _status(BadDefaults, "config")
+    assert status == "FAIL" and "'lr'" in reason and "'steps'" in reason and ">= 0" in reason, reason
+
+
 class DigsGoldFromTheCaller(Counting):
     """A cheat the runner allows unless checked: the caller (compute_group) holds the scored
     episode, gold included, in a local; walk up the frames and copy it."""
