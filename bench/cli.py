@@ -183,9 +183,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _yaml_value(text: str) -> object:
-    import yaml
+    from bench.suite import read_yaml
 
-    return yaml.safe_load(text) if text else text
+    return read_yaml(text) if text else text  # as in a suite file: 1e-3 is a number
 
 
 def cmd_new_method(args: argparse.Namespace) -> int:
