@@ -12,6 +12,7 @@ tell two runs apart (:func:`bench.runner.write_manifest`):
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 from typing import Any
@@ -78,13 +79,20 @@ def _numpy_blas(numpy: Any) -> Any:
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _top_level() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    return dict(packages_distributions())  # scans every installed distribution: once
+
+
 def distribution_of(target: str) -> tuple[str | None, str | None]:
     """(distribution, version) that provides the module of ``"module:Class"``; (None, None)
     when it is not installed from a distribution (a local folder on ``sys.path``)."""
-    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+    from importlib.metadata import PackageNotFoundError, version
 
     top = target.split(":", 1)[0].split(".", 1)[0]
-    for dist in packages_distributions().get(top, []):
+    for dist in _top_level().get(top, []):
         try:
             return dist, version(dist)
         except PackageNotFoundError:
@@ -96,6 +104,7 @@ def components(suite: Any) -> list[dict[str, Any]]:
     """Every task, method and backbone of ``suite``: class path, origin, distribution, version."""
     from bench import registry
 
+    tables = {kind: registry.entries(kind) for kind in ("task", "method", "backbone")}
     rows, seen = [], set()
     wanted = [("task", t.name) for t in suite.tasks] + [("backbone", t.backbone.name) for t in suite.tasks]
     wanted += [("method", m.name) for m in suite.methods]
@@ -103,7 +112,7 @@ def components(suite: Any) -> list[dict[str, Any]]:
         if (kind, name) in seen:
             continue
         seen.add((kind, name))
-        entry = registry.entries(kind).get(name)
+        entry = tables[kind].get(name)
         target = entry.target if entry is not None else name
         dist, ver = distribution_of(target)
         origin = entry.origin if entry is not None else "module path"

@@ -177,7 +177,12 @@ def _check_writable(results_root: Path) -> None:
 
 
 def write_manifest(prepared: Prepared) -> None:
-    """manifest.json (git sha, versions, resolved suite) and languages.json, once per run."""
+    """manifest.json and languages.json, once per run.
+
+    The manifest holds the resolved suite and its fingerprint, the git sha (and whether the
+    checkout was dirty), package versions, the machine (CPU model and flags, torch/BLAS
+    build, threads: :func:`bench.provenance.machine`), every component's distribution and
+    version, and the SHA-256 of every data file the tasks read in preflight."""
     from bench import datafiles, provenance
 
     run_dir = prepared.run_dir

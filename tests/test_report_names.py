@@ -9,7 +9,6 @@ import pytest
 from report_fixture import load_fixture
 
 from bench.report import render
-from bench.report.formats import file_stem
 
 EVIL = "../../evil|*x*"
 
@@ -40,6 +39,8 @@ def test_a_hostile_task_label_stays_inside_the_report_folder(tmp_path: Path) -> 
 
 
 def test_file_stem_keeps_plain_names_and_separates_rewritten_ones() -> None:
+    from bench.report.formats import file_stem
+
     assert file_stem("main-classification") == "main-classification"
     assert file_stem("scripts-synth.cls_2") == "scripts-synth.cls_2"
     a, b = file_stem("scripts-a/b"), file_stem("scripts-a:b")
