@@ -211,6 +211,20 @@ def test_unsafe_label_is_refused(tmp_path, capsys, what, label):
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "suite.yaml"]
 
 
+@pytest.mark.fault(area="preflight", case="a task's language code with ../ (cell files are named by it)",
+                   behaviour="exit 2 naming the code; nothing written")
+def test_unsafe_language_code_is_refused(tmp_path, capsys):
+    task = {"name": "synth-topic", "config": {"targets": [{"code": "../t9"}], "n_train": 20, "n_pool": 10, "n_test": 10}}
+    code, err = _run(tmp_path, capsys, tasks=[task])
+    assert code == 2 and "language code of task 'synth-topic'" in err and "'../t9' is not a safe name" in err, err
+    assert not (tmp_path / "results" / "toy").exists()
+
+
+def test_a_language_knob_of_the_wrong_type_is_refused(tmp_path, capsys):
+    task = {"name": "synth-topic", "config": {"targets": [{"code": "t9", "sound_changes": "many"}]}}
+    _refused(tmp_path, capsys, "'sound_changes'", "'many'", tasks=[task])
+
+
 @pytest.mark.fault(area="preflight", case="--method/--task given an unsafe name", behaviour="exit 2")
 def test_unsafe_name_on_the_command_line_is_refused(tmp_path, capsys):
     path = tmp_path / "suite.yaml"
