@@ -123,8 +123,18 @@ def hints(cls: type) -> dict[str, Any]:
     """The resolved annotations of a dataclass's fields (names as strings when unresolvable)."""
     try:
         return typing.get_type_hints(cls)
-    except Exception:  # a plugin's annotation that cannot be resolved: skip its type checks
-        return {f.name: Any for f in dataclasses.fields(cls)}
+    except Exception:  # one annotation cannot be resolved: resolve the others one by one
+        import sys
+
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            owner = next((c for c in cls.__mro__ if f.name in getattr(c, "__annotations__", {})), cls)
+            space = vars(sys.modules.get(owner.__module__, typing))
+            try:
+                out[f.name] = eval(f.type, space) if isinstance(f.type, str) else f.type  # noqa: S307
+            except Exception:
+                out[f.name] = Any  # that field alone is left to the Config's __post_init__
+        return out
 
 
 def problems(cls: type, values: Mapping[str, Any]) -> list[str]:
