@@ -21,10 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
 
+from bench.configcheck import Checked, bounded
 from baselines.trained import ModelMethod
 from bench.budget import BudgetExhausted
 from bench.method import MethodRole
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
+
+#: The state key that carries the FLOPs per example through a checkpoint (not a model tensor).
+FLOPS_KEY = "xlbench.flops_per_example"
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -34,23 +38,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class SourceTraining:
+class SourceTraining(Checked):
     """Source-training hyper-parameters, shared by every method built on :func:`source_train`.
 
     ``lr``'s sweep (tuned with the same effort as Reptile and MAML) and its outcome are in
     examples/tuning/finetune.yaml."""
 
-    lr: float = 1e-2  # Adam learning rate for source training (all parameters)
-    batch_size: int = 32  # source examples per optimizer step
-    weight_decay: float = 0.0  # AdamW decoupled weight decay on dense parameters (not the sparse n-gram table)
+    lr: float = bounded(1e-2, gt=0)  # Adam learning rate for source training (all parameters)
+    batch_size: int = bounded(32, ge=1, le=1_000_000)  # source examples per optimizer step
+    weight_decay: float = bounded(0.0, ge=0)  # AdamW decoupled weight decay on dense parameters (not the sparse n-gram table)
 
 
 @dataclass(frozen=True)
 class FineTuneConfig(SourceTraining):
     """Fine-tuning: source training plus test-time adaptation on the support set."""
 
-    adapt_lr: float = 1e-3  # learning rate of test-time adaptation on the support set
-    adapt_steps: int = 20  # full-batch steps on the support set (each spends len(support) passes)
+    adapt_lr: float = bounded(1e-3, gt=0)  # learning rate of test-time adaptation on the support set
+    adapt_steps: int = bounded(20, ge=0, le=1_000_000)  # full-batch steps on the support set (each spends len(support) passes)
     optimizer: Literal["sgd", "adam"] = "adam"  # test-time optimizer
 
 
@@ -74,8 +78,6 @@ def source_train(
     from baselines.taskbatch import descend, optimizers
     from bench.backbones.flops import flops_per_example
 
-    if config.batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {config.batch_size}")
     if not examples or meter.remaining <= 0:
         return 0.0
     per_example = flops_per_example(model, examples[: min(8, len(examples))])
@@ -96,10 +98,7 @@ def source_train(
                 return per_example
             feats = model.featurize(batch, **kwargs)
             loss = model.loss(model.logits(model.params(), feats), model.targets(batch, feats), feats)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"source training diverged (loss {loss.item()}); lower lr (now {config.lr})"
-                )
+            meter.check_loss(loss.detach())  # NaN/inf: raises Diverged (recorded as 'diverged', like the meta-learners)
             descend(opts, loss)
 
 
@@ -114,11 +113,24 @@ class FineTune(ModelMethod):
 
     def __init__(self, config: FineTuneConfig, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)
-        self._flops = 0.0
+        self._flops: float | None = 0.0  # FLOPs per example pass, measured in source training
 
     def train(self, source: SourceData, meter: "Meter") -> None:
         self.model = self.model_factory()
         self._flops = source_train(self.model, source.all(), meter, self.rng, self.config)
+
+    def state(self) -> dict[str, "torch.Tensor"]:
+        """The model's tensors plus the FLOPs per example (so a resumed run audits the same FLOPs)."""
+        import torch
+
+        return {**super().state(), FLOPS_KEY: torch.tensor(self._flops, dtype=torch.float64)}
+
+    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
+        state = dict(state)
+        flops = state.pop(FLOPS_KEY, None)
+        super().load_state(state)
+        # a checkpoint from before FLOPS_KEY existed: measured on the first support set instead
+        self._flops = float(flops) if flops is not None else None
 
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
         from baselines.adapt import adapt
@@ -130,6 +142,13 @@ class FineTune(ModelMethod):
             params = adapt(
                 model, params, episode.support, meter,
                 lr=self.config.adapt_lr, max_steps=self.config.adapt_steps,
-                optimizer=self.config.optimizer, flops_per_example=self._flops,
+                optimizer=self.config.optimizer, flops_per_example=self._per_example(model, episode),
             )
         return predict_queries(model, params, episode.query)
+
+    def _per_example(self, model: "UnitModel", episode: EvalEpisode) -> float:
+        if self._flops is None:  # only for checkpoints written without FLOPS_KEY
+            from baselines.taskbatch import example_flops
+
+            self._flops = example_flops(model, episode.support)
+        return self._flops

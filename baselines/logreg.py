@@ -29,6 +29,7 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
 
+from bench.configcheck import Checked, bounded
 from baselines.features import FeatureCache, collate, fingerprint
 from baselines.finetune import SourceTraining, source_train
 from bench.errors import XlbenchError
@@ -49,8 +50,8 @@ class LogRegConfig(SourceTraining):
     """Logistic regression on unit features (source-training fields used by "encoder" only)."""
 
     features: Literal["encoder", "tfidf"] = "encoder"  # frozen source-trained trunk, or support TF-IDF (classification only)
-    C: float = 1.0  # inverse L2 strength of scikit-learn LogisticRegression
-    max_iter: int = 100  # most L-BFGS iterations per head (further capped by the adapt budget)
+    C: float = bounded(1.0, gt=0)  # inverse L2 strength of scikit-learn LogisticRegression
+    max_iter: int = bounded(100, ge=1, le=1_000_000)  # most L-BFGS iterations per head (further capped by the adapt budget)
 
 
 class LogReg(Method):

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, ClassVar
 from baselines.trained import ModelMethod
 from bench.method import MethodRole
 from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
+from bench.configcheck import Checked, bounded
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,23 +68,23 @@ def adapted_size(model: "UnitModel") -> int:
 
 
 @dataclass(frozen=True)
-class MAMLConfig:
+class MAMLConfig(Checked):
     """MAML / FOMAML hyper-parameters. The defaults were tuned for the default suite's
     6000-pass budget; the sweep and its outcome are in examples/tuning/maml.yaml. MAML's
     outer loss is the *post-adaptation* query loss, so the initialisation itself is not
     trained to predict (its K = 0 score can fall)."""
 
-    inner_lr: float = 0.5  # SGD step size of the inner loop (and of test-time adaptation)
-    inner_steps: int = 2  # inner-loop SGD steps per task during meta-training
-    meta_lr: float = 1e-2  # Adam learning rate of the outer (meta) update
-    meta_batch: int = 4  # tasks (source-language episodes) per meta-step
-    shots: int = 2  # support examples per task (per class for classification)
-    queries: int = 3  # query examples per task (per class for classification)
-    adapt_steps: int = 3  # test-time SGD steps on the support set (K > 0)
+    inner_lr: float = bounded(0.5, gt=0)  # SGD step size of the inner loop (and of test-time adaptation)
+    inner_steps: int = bounded(2, ge=0, le=1000)  # inner-loop SGD steps per task during meta-training
+    meta_lr: float = bounded(1e-2, gt=0)  # Adam learning rate of the outer (meta) update
+    meta_batch: int = bounded(4, ge=1, le=4096)  # tasks (source-language episodes) per meta-step
+    shots: int = bounded(2, ge=0, le=100_000)  # support examples per task (per class for classification)
+    queries: int = bounded(3, ge=1, le=100_000)  # query examples per task (per class for classification)
+    adapt_steps: int = bounded(3, ge=0, le=1_000_000)  # test-time SGD steps on the support set (K > 0)
     first_order: bool = False  # True = FOMAML: drop the second-order terms
-    second_order_max_params: int = 30_000_000  # above this many adapted parameters train first order (2nd-order memory grows with inner steps; e.g. XLM-R base); 0 = no limit
+    second_order_max_params: int = bounded(30_000_000, ge=0)  # above this many adapted parameters train first order (2nd-order memory grows with inner steps; e.g. XLM-R base); 0 = no limit
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
-    vmap_max_params: int = 500_000  # ...but serially above this many adapted parameters (vmap is slower there; README, "Performance")
+    vmap_max_params: int = bounded(500_000, ge=0)  # ...but serially above this many adapted parameters (vmap is slower there; README, "Performance")
 
 
 def inner_loop(
@@ -163,20 +164,11 @@ class MAML(ModelMethod):
         super().__init__(config, model_factory, task_info, rng)
         self._fpe: float | None = None  # FLOPs per example pass (an audit number, not state)
 
-    def _check(self) -> None:
-        c = self.config
-        if c.queries < 1 or c.shots < 0 or c.inner_steps < 0 or c.meta_batch < 1:
-            raise ValueError(
-                f"{type(self).__name__} needs queries >= 1, shots >= 0, inner_steps >= 0 and "
-                f"meta_batch >= 1; got {c}"
-            )
-
     def train(self, source: SourceData, meter: "Meter") -> None:
 
         from baselines.taskbatch import descend, example_flops, optimizers, stack_tasks
 
-        self._check()
-        c = self.config
+        c = self.config  # its ranges hold: MAMLConfig checks them when built (bench.configcheck)
         model = self.model_factory()
         langs = episode_langs(source, c.shots, c.queries)
         sizes = {lang: episode_sizes(source, lang, c.shots, c.queries) for lang in langs}

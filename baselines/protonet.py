@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, ClassVar, Sequence
 from baselines.trained import ModelMethod
 from bench.method import MethodRole
 from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
+from bench.configcheck import Checked, bounded
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,14 +43,14 @@ ABSENT = -1e4  # logit of a class without support units (finite: no NaN in softm
 
 
 @dataclass(frozen=True)
-class ProtoNetConfig:
+class ProtoNetConfig(Checked):
     """ProtoNet hyper-parameters; the defaults' sweep and its outcome are in
     examples/tuning/protonet.yaml."""
 
-    lr: float = 1e-2  # Adam learning rate of episodic training (all parameters)
-    meta_batch: int = 2  # episodes (source languages) per optimizer step
-    shots: int = 2  # support examples per episode (per class for classification)
-    queries: int = 3  # query examples per episode (per class for classification)
+    lr: float = bounded(1e-2, gt=0)  # Adam learning rate of episodic training (all parameters)
+    meta_batch: int = bounded(2, ge=1, le=4096)  # episodes (source languages) per optimizer step
+    shots: int = bounded(2, ge=1, le=100_000)  # support examples per episode (per class for classification)
+    queries: int = bounded(3, ge=1, le=100_000)  # query examples per episode (per class for classification)
 
 
 def classes_per_head(model: "UnitModel") -> list[int]:
@@ -127,9 +128,7 @@ class ProtoNet(ModelMethod):
 
         from baselines.taskbatch import descend, example_flops, optimizers
 
-        c = self.config
-        if c.shots < 1 or c.queries < 1 or c.meta_batch < 1:
-            raise ValueError(f"ProtoNet needs shots >= 1, queries >= 1 and meta_batch >= 1; got {c}")
+        c = self.config  # its ranges hold: ProtoNetConfig checks them when built (bench.configcheck)
         model = self.model_factory()
         langs = episode_langs(source, c.shots, c.queries)
         cost = {lang: sum(episode_sizes(source, lang, c.shots, c.queries)) for lang in langs}

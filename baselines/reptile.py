@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from baselines.maml import MAML
 from bench.method import MethodRole
 from bench.sampling import language_batch, meta_batch_langs
+from bench.configcheck import Checked, bounded
 from bench.types import EvalEpisode, Prediction, SourceData
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class ReptileConfig:
+class ReptileConfig(Checked):
     """Reptile hyper-parameters. The outer step is Adam on the Reptile direction (paper §3,
     "treat (θ − W) as a gradient and plug it into ... Adam"), which makes the step size
     independent of the tiny mean-pooled n-gram features. A source budget buys
@@ -61,17 +62,17 @@ class ReptileConfig:
     tuned for the default suite's budget; the sweep and its outcome are in
     examples/tuning/reptile.yaml."""
 
-    inner_lr: float = 0.5  # inner-loop step size (and test-time adaptation step size)
-    inner_steps: int = 5  # inner-loop steps per task (k in the paper)
-    batch: int = 5  # examples per inner step, all from the task's language
+    inner_lr: float = bounded(0.5, gt=0)  # inner-loop step size (and test-time adaptation step size)
+    inner_steps: int = bounded(5, ge=1, le=1000)  # inner-loop steps per task (k in the paper)
+    batch: int = bounded(5, ge=1, le=100_000)  # examples per inner step, all from the task's language
     inner_optimizer: Literal["sgd", "adam"] = "sgd"  # inner loop (and test-time) optimizer
-    embed_lr: float | None = 1.0  # SGD step size of the embedding's inner trajectory (None: inner_lr)
-    epsilon: float = 1.0  # meta step size ε (outer interpolation toward the adapted weights)
+    embed_lr: float | None = bounded(1.0, gt=0)  # SGD step size of the embedding's inner trajectory (None: inner_lr)
+    epsilon: float = bounded(1.0, ge=0)  # meta step size ε (outer interpolation toward the adapted weights)
     anneal: bool = True  # anneal ε (or meta_lr) linearly to 0 over the source budget (as in the paper)
     meta_optimizer: Literal["sgd", "adam"] = "adam"  # outer update: "sgd" = θ += ε·mean Δ; "adam" = Adam on −mean Δ (paper §3)
-    meta_lr: float = 3e-2  # Adam learning rate of the outer update (meta_optimizer "adam" only)
-    meta_batch: int = 1  # tasks (languages) per meta-step (1: the paper's serial Algorithm 1)
-    adapt_steps: int = 10  # test-time steps on the support set (K > 0)
+    meta_lr: float = bounded(3e-2, gt=0)  # Adam learning rate of the outer update (meta_optimizer "adam" only)
+    meta_batch: int = bounded(1, ge=1, le=4096)  # tasks (languages) per meta-step (1: the paper's serial Algorithm 1)
+    adapt_steps: int = bounded(10, ge=0, le=1_000_000)  # test-time steps on the support set (K > 0)
     vectorize: bool = True  # vmap the tasks of a meta-batch (False: serial loop, same numbers)
 
 
@@ -169,26 +170,12 @@ class Reptile(MAML):
     Config: ClassVar[type] = ReptileConfig
     role: ClassVar[MethodRole] = "meta"  # a method under test (meta-learner)
 
-    def _check(self) -> None:
-        c = self.config
-        if c.inner_steps < 1 or c.batch < 1 or c.meta_batch < 1 or c.epsilon < 0:
-            raise ValueError(
-                f"Reptile needs inner_steps >= 1, batch >= 1, meta_batch >= 1 and epsilon >= 0; got {c}"
-            )
-        if c.meta_optimizer not in ("sgd", "adam") or c.meta_lr <= 0:
-            raise ValueError(
-                f"Reptile meta_optimizer must be 'sgd' or 'adam' and meta_lr > 0; got {c.meta_optimizer!r}, {c.meta_lr}"
-            )
-        if c.inner_optimizer not in ("sgd", "adam"):
-            raise ValueError(f"Reptile inner_optimizer must be 'sgd' or 'adam', got {c.inner_optimizer!r}")
-
     def train(self, source: SourceData, meter: "Meter") -> None:
         import torch
 
         from baselines.taskbatch import example_flops, optimizers, stack_tasks
 
-        self._check()
-        c = self.config
+        c = self.config  # its ranges and choices hold: ReptileConfig checks them when built
         model = self.model_factory()
         langs = tuple(lang for lang in sorted(source.train) if source.train[lang])
         if not langs:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bench.configcheck import bounded
+
 if TYPE_CHECKING:  # pragma: no cover
     from sklearn.pipeline import FeatureUnion
 
@@ -24,7 +26,7 @@ class TfidfConfig:
 
     word_ngrams: tuple[int, int] = (1, 2)  # word n-gram range
     char_ngrams: tuple[int, int] = (2, 5)  # char_wb n-gram range; (0, 0) turns chars off
-    min_df: int = 1  # drop terms seen in fewer documents
+    min_df: int = bounded(1, ge=1)  # drop terms seen in fewer documents
     sublinear_tf: bool = True  # 1 + log(tf) instead of raw counts
     lowercase: bool = True  # case-fold before counting
 

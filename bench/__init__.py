@@ -22,6 +22,9 @@ _EXPORTS: dict[str, str] = {
     "Method": "bench.method",
     "MethodRole": "bench.method",
     "ModelFactory": "bench.method",
+    # Config dataclasses: types from annotations, ranges declared per field
+    "Checked": "bench.configcheck",
+    "bounded": "bench.configcheck",
     # the budget
     "Meter": "bench.budget",
     "BudgetExhausted": "bench.budget",

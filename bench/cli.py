@@ -92,6 +92,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = {k: v for k, v in suite.executor.items() if k != "name"}
     if args.workers:
         options["workers"] = args.workers
+    from bench.executors.options import check_options
+
+    check_options(executor_name, options, "--executor/--workers")  # exit 2 before any work
     executor = registry._import(EXECUTORS[executor_name], executor_name, "backbone")(options)
     tick, stop = _progress(len(pending))
     try:
@@ -159,7 +162,9 @@ def cmd_results(args: argparse.Namespace) -> int:
     elif args.format == "json":
         table.to_json(sys.stdout, orient="records", lines=True)
     else:
-        print(table.to_markdown(index=False) if hasattr(table, "to_markdown") else table.to_string(index=False))
+        from bench.report.formats import frame_markdown
+
+        sys.stdout.write(frame_markdown(table))  # no optional dependency (pandas' to_markdown needs tabulate)
     return 0
 
 
@@ -204,9 +209,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _yaml_value(text: str) -> object:
-    import yaml
+    from bench.suite import read_yaml
 
-    return yaml.safe_load(text) if text else text
+    return read_yaml(text) if text else text  # as in a suite file: 1e-3 is a number
 
 
 def cmd_new_method(args: argparse.Namespace) -> int:

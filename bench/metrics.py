@@ -17,6 +17,8 @@ Pure Python; importing it is cheap.
 
 from __future__ import annotations
 
+import numbers
+
 import re
 import string
 import unicodedata
@@ -300,6 +302,10 @@ def score(
         for i, (p, ex) in enumerate(zip(predictions, examples)):
             if p.label is None:
                 raise ValueError(f"prediction {i} has no label; set Prediction.label")
+            if isinstance(p.label, bool) or not isinstance(p.label, numbers.Integral) \
+                    or not 0 <= p.label < num_labels:
+                raise ValueError(f"prediction {i}: label must be an int in [0, {num_labels}), got {p.label!r} "
+                                 f"({type(p.label).__name__}); a method predicts a label index, never a score")
             if ex.label is None:
                 raise ValueError(f"example {ex.item_id!r} has no gold label")
             pred.append(p.label)

@@ -10,6 +10,7 @@ records for the coordinator to index.
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import subprocess
 import time
@@ -21,7 +22,7 @@ from bench import leakage, record, registry, store
 from bench.errors import XlbenchError
 from bench.method import method_role
 from bench.seeding import derive_seed, generator
-from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite
+from bench.suite import Suite, TaskSpec, diff, instantiate, parse_suite, safe_name
 from bench.types import CellKey, SourceKey, TaskInfo
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,6 +43,7 @@ class Prepared:
     done: frozenset[str]
     failed: frozenset[str] = frozenset()  # finished as failed/oom (in ``done``); --retry-failed redoes them
     retry: frozenset[str] = frozenset()  # failed/oom cells this invocation computes again (not in ``done``)
+    data_files: tuple[str, ...] = ()  # every file the tasks read in preflight (hashed into the manifest)
 
     @property
     def pending(self) -> tuple[CellKey, ...]:
@@ -81,17 +83,23 @@ def prepare(
     ``retry_failed`` makes cells recorded ``failed`` or ``oom`` (timeouts are ``failed``)
     pending again; :func:`open_run` sets their old records aside.
     """
+    from bench import datafiles
+
     infos: dict[str, TaskInfo] = {}
-    for spec in suite.tasks:
-        if only_tasks and spec.label not in only_tasks:
-            continue
-        task = build_task(spec, data_dir)
-        task.validate()
-        leakage.check_task(task, spec.label)  # every task, also one that never mentions leakage
-        infos[spec.label] = task.info()
-        backbone = build_backbone(spec)
-        if hasattr(backbone, "validate"):
-            backbone.validate()
+    with datafiles.recording() as read:
+        for spec in suite.tasks:
+            if only_tasks and spec.label not in only_tasks:
+                continue
+            task = build_task(spec, data_dir)
+            task.validate()
+            leakage.check_task(task, spec.label)  # every task, also one that never mentions leakage
+            infos[spec.label] = task.info()
+            backbone = build_backbone(spec)
+            if hasattr(backbone, "validate"):
+                backbone.validate()
+    for label, info in infos.items():
+        for lang in (*info.source_langs, *info.target_langs):
+            safe_name(lang, f"language code of task {label!r}", "preflight")  # cell files are named by it
     for m in suite.methods:
         method_role(registry.resolve("method", m.name))  # a method without a valid role stops here
     run_dir = _choose_run_dir(suite, results_root, new_run)
@@ -111,7 +119,10 @@ def prepare(
     failed = frozenset(k for k, v in statuses.items() if v in record.RETRYABLE and k in wanted)
     retry = failed if retry_failed else frozenset()
     done = frozenset(statuses) - retry
-    return Prepared(suite, run_dir, data_dir, infos, cells, done, failed - retry, retry)
+    prepared = Prepared(suite, run_dir, data_dir, infos, cells, done, failed - retry, retry, tuple(sorted(read)))
+    if prepared.pending:
+        _check_same_code(run_dir)
+    return prepared
 
 
 def open_run(prepared: Prepared) -> "sqlite3.Connection":
@@ -124,6 +135,30 @@ def open_run(prepared: Prepared) -> "sqlite3.Connection":
     for cell_id in sorted(prepared.retry):
         store.set_aside_for_retry(prepared.run_dir, cell_id)
     return store.open_index(prepared.run_dir)
+
+
+def _check_same_code(run_dir: Path) -> None:
+    """Refuse to add cells to a run begun by other code: one run, one git sha.
+
+    (The alternative, a sha per cell and a report that says the run mixes versions, would
+    let a table silently average two versions of a method.) Outside a git checkout, or for a
+    manifest without a sha, there is nothing to compare.
+    """
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        return
+    try:
+        started = store.read_json(manifest).get("git_sha")
+    except (OSError, ValueError, AttributeError):
+        return  # an unreadable manifest is reported where it is read
+    now = _git_sha()
+    if started and now and started != now:
+        raise XlbenchError(
+            f"run {run_dir} was started by code at git sha {started}, but this checkout is at {now}; "
+            "finishing it would mix cells of two code versions in one table. Check out "
+            f"{started[:12]} to finish it (git checkout {started[:12]}), or move that folder aside "
+            "to compute the whole run again with this code."
+        )
 
 
 def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
@@ -158,11 +193,18 @@ def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
 def _check_writable(results_root: Path) -> None:
     import shutil
 
+    import tempfile
+
     try:
         results_root.mkdir(parents=True, exist_ok=True)
-        probe = results_root / ".write-probe"
-        probe.write_text("ok")
-        probe.unlink()
+        # a fresh name created with O_EXCL (mkstemp): never opens an existing file or
+        # follows a symlink planted at a fixed name, so the probe cannot clobber anything
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=results_root)
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise XlbenchError(f"results folder {results_root} is not writable ({exc}); "
                            "pass --results-dir with a writable folder") from exc
@@ -173,7 +215,14 @@ def _check_writable(results_root: Path) -> None:
 
 
 def write_manifest(prepared: Prepared) -> None:
-    """manifest.json (git sha, versions, resolved suite) and languages.json, once per run."""
+    """manifest.json and languages.json, once per run.
+
+    The manifest holds the resolved suite and its fingerprint, the git sha (and whether the
+    checkout was dirty), package versions, the machine (CPU model and flags, torch/BLAS
+    build, threads: :func:`bench.provenance.machine`), every component's distribution and
+    version, and the SHA-256 of every data file the tasks read in preflight."""
+    from bench import datafiles, provenance
+
     run_dir = prepared.run_dir
     if not (run_dir / "manifest.json").exists():
         store.write_json(run_dir / "manifest.json", {
@@ -183,6 +232,9 @@ def write_manifest(prepared: Prepared) -> None:
             "git_sha": _git_sha(),
             "git_dirty": _git_dirty(),  # tracked files differed from git_sha when the run began
             "versions": _versions(),
+            "machine": provenance.machine(),  # CPU model and flags, torch/BLAS build, threads
+            "components": provenance.components(prepared.suite),  # every plugin's distribution and version
+            "data_files": datafiles.digests(prepared.data_files),  # sha256 of every file the tasks read
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
     rows = []

@@ -21,6 +21,12 @@ Schema (see ``bench/suites/default.yaml``)::
     executor: {name: local, workers: 1}
     reference: finetune           # the method label every method is compared with in the report
                                   # (default: finetune, when the suite has a method labelled so)
+
+Every value is checked before any work (exit 2 naming the key, the value and what is
+valid): config fields by type and declared range (:mod:`bench.configcheck`), executor
+options (:mod:`bench.executors.options`), seeds within 64 bits, no key given twice, and the
+suite name, task and method labels are safe file names (cells and checkpoints are named by
+them, so ``../x`` or ``a/b`` must never reach a path).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -35,6 +42,7 @@ from typing import Any, Mapping
 import yaml
 
 from bench import registry
+from bench.configcheck import INT64_MAX, ConfigError, build
 from bench.errors import SuiteError, XlbenchError
 from bench.types import ALL_SHOTS, Budget
 
@@ -115,10 +123,38 @@ def builtin_suites() -> list[str]:
     return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice and reads ``1e-3`` as a number (YAML 1.2)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise SuiteError(f"key {key!r} is given twice (lines {seen[key].start_mark.line + 1} and "
+                                 f"{key_node.start_mark.line + 1}); keep one")
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse suite YAML strictly (duplicate keys are errors; ``1e-3`` is a float)."""
+    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_suite(name_or_path: str) -> Suite:
     path = suite_path(name_or_path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path.read_text(encoding="utf-8"))
+    except SuiteError as exc:
+        raise SuiteError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise SuiteError(f"{path}: not valid YAML: {exc}") from exc
     return parse_suite(raw, source=str(path))
@@ -143,9 +179,19 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
         dupes = sorted({x for x in labels if labels.count(x) > 1})
         if dupes:
             raise SuiteError(f"{source}: {what} label(s) {dupes} appear twice; give each a distinct 'label'")
-    executor = raw.get("executor", {"name": "local"})
-    if isinstance(executor, str):
-        executor = {"name": executor}
+    for what, items in (("task", tasks), ("method", methods)):
+        for c in items:
+            safe_name(c.label, f"{what} label", source)
+    executor = _executor(raw.get("executor", {"name": "local"}), source)
+    budgets = tuple(_budget(b, source) for b in budgets_raw)
+    caps = [b.source_examples for b in budgets]
+    shared = sorted({c for c in caps if caps.count(c) > 1})
+    if shared:
+        raise SuiteError(
+            f"{source}: budgets {[dataclasses.asdict(b) for b in budgets if b.source_examples in shared]} "
+            f"share source_examples {shared}; cells and checkpoints are keyed by the source cap, so the "
+            "later entry would never run. Give every budget of a sweep its own source_examples, or run "
+            "a sweep over adapt_examples as separate suites (one 'name' each)")
     labels = [m.label for m in methods]
     reference = raw.get("reference", _default_reference(labels))
     if reference is not None and reference not in labels:
@@ -155,13 +201,13 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
             f"`reference` (default: {DEFAULT_REFERENCE!r} when the suite has it)."
         )
     return Suite(
-        name=_str(raw["name"], "name", source),
+        name=safe_name(_str(raw["name"], "name", source), "name", source),
         description=str(raw.get("description", "")),
-        seeds=tuple(_int(s, "seeds", source) for s in _list(raw, "seeds", source, [0])),
+        seeds=tuple(_int(s, "seeds", source, maximum=INT64_MAX) for s in _list(raw, "seeds", source, [0])),
         shots=tuple(_shot(s, source) for s in _list(raw, "shots", source, [0, 1, 5, 10])),
         episodes=_int(raw.get("episodes", 5), "episodes", source, minimum=1),
         queries=None if raw.get("queries", 50) is None else _int(raw.get("queries", 50), "queries", source, minimum=1),
-        budgets=tuple(_budget(b, source) for b in budgets_raw),
+        budgets=budgets,
         tasks=tasks,
         methods=methods,
         executor=dict(executor),
@@ -200,10 +246,29 @@ def _str(value: Any, key: str, source: str) -> str:
     return value
 
 
-def _int(value: Any, key: str, source: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SuiteError(f"{source}: {key!r} must be an integer >= {minimum}, got {value!r}")
+def _int(value: Any, key: str, source: str, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise SuiteError(f"{source}: {key!r} must be an integer >= {minimum} and <= {maximum}, got {value!r}")
     return value
+
+
+#: A name that becomes part of a file name: letters, digits and ``. _ + - = , @ :`` (no path
+#: separators, no ``..``, no leading dot, no control characters, no spaces).
+_SAFE = re.compile(r"[A-Za-z0-9_+=,@:-][A-Za-z0-9._+=,@:-]{0,119}")
+
+
+def safe_name(value: Any, key: str, source: str) -> str:
+    """``value`` if it is safe as one path component, else a SuiteError saying why not."""
+    text = str(value)
+    if _SAFE.fullmatch(text) and ".." not in text:
+        return text
+    why = ("a path separator" if "/" in text or "\\" in text else "'..'" if ".." in text
+           else "a control character or space" if any(not c.isprintable() or c.isspace() for c in text)
+           else "a leading '.'" if text.startswith(".") else "more than 120 characters" if len(text) > 120
+           else "a character outside letters, digits and . _ + = , @ : -")
+    raise SuiteError(f"{source}: {key} {text!r} is not a safe name (it has {why}); results, cells and "
+                     "checkpoints are files named by it. Use letters, digits and . _ + = , @ : - "
+                     "(e.g. 'maml-fo', 'xquad_small')")
 
 
 def _shot(value: Any, source: str) -> int:
@@ -218,8 +283,25 @@ def _budget(raw: Any, source: str) -> Budget:
     return Budget(**_config(Budget, raw, f"{source}: budget"))
 
 
+def _executor(raw: Any, source: str) -> dict[str, Any]:
+    from bench.executors import EXECUTORS
+    from bench.executors.options import check_options
+
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, dict):
+        raise SuiteError(f"{source}: executor must be a name or a mapping like {{name: local, workers: 2}}, got {raw!r}")
+    name = raw.get("name", "local")
+    if name not in EXECUTORS:
+        raise SuiteError(f"{source}: " + registry.unknown_message("backbone", str(name), sorted(EXECUTORS))
+                         .replace("backbone", "executor"))
+    check_options(name, raw, f"{source}: executor")
+    return {**raw, "name": name}
+
+
 def _config(cls: type, raw: Any, where: str) -> dict[str, Any]:
-    """Check ``raw`` against the dataclass ``cls``; return the full config with defaults."""
+    """Check ``raw`` against the dataclass ``cls`` (keys, types, declared ranges, its
+    ``__post_init__``); return the full config with defaults."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -227,8 +309,10 @@ def _config(cls: type, raw: Any, where: str) -> dict[str, Any]:
     fields = {f.name for f in dataclasses.fields(cls)}
     _no_unknown(raw, fields, where, "config")
     try:
-        return dataclasses.asdict(cls(**raw))
-    except (TypeError, ValueError) as exc:
+        return dataclasses.asdict(build(cls, raw))
+    except ConfigError as exc:
+        raise SuiteError(f"{where}: {exc}") from exc
+    except (TypeError, ValueError, XlbenchError) as exc:
         raise SuiteError(f"{where}: invalid config {raw!r}: {exc}") from exc
 
 
@@ -272,14 +356,14 @@ def with_tasks(suite: Suite, names: list[str]) -> Suite:
     """The suite restricted to (or extended with) the named tasks (``--task``)."""
     by_label = {t.label: t for t in suite.tasks}
     default_backbone = suite.tasks[0].backbone if suite.tasks else _backbone("ngram", "--task")
-    chosen = tuple(by_label.get(n) or _task(n, default_backbone, "--task") for n in names)
+    chosen = tuple(by_label.get(n) or _task(safe_name(n, "task", "--task"), default_backbone, "--task") for n in names)
     return dataclasses.replace(suite, tasks=chosen)
 
 
 def with_methods(suite: Suite, names: list[str]) -> Suite:
     """The suite restricted to (or extended with) the named methods (``--method``)."""
     by_label = {m.label: m for m in suite.methods}
-    chosen = tuple(by_label.get(n) or _component("method", n, "--method") for n in names)
+    chosen = tuple(by_label.get(n) or _component("method", safe_name(n, "method", "--method"), "--method") for n in names)
     labels = [m.label for m in chosen]
     reference = suite.reference if suite.reference in labels else _default_reference(labels)
     return dataclasses.replace(suite, methods=chosen, reference=reference)

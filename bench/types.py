@@ -18,9 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
+from bench.configcheck import Checked, bounded
+
 TaskKind = Literal["classification", "qa", "summarization"]
 KINDS: tuple[TaskKind, ...] = ("classification", "qa", "summarization")
 Phase = Literal["source", "adapt"]
+
+#: The largest budget cap (labelled-example passes): beyond any real run, within 64 bits.
+MAX_PASSES = 10**12
 
 #: ``shots`` value meaning "the whole support pool, one episode" (suite: ``shots: [all]``).
 ALL_SHOTS = -1
@@ -146,7 +151,7 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class Budget:
+class Budget(Checked):
     """The matched budget: identical for every method of a suite.
 
     The primary cap is labelled-example passes: a forward+backward of one example costs 1,
@@ -155,8 +160,8 @@ class Budget:
     (task, method, seed); ``adapt_examples`` caps the adaptation of each evaluation episode.
     """
 
-    source_examples: int = 20_000
-    adapt_examples: int = 400
+    source_examples: int = bounded(20_000, ge=0, le=MAX_PASSES)
+    adapt_examples: int = bounded(400, ge=0, le=MAX_PASSES)
 
 
 @dataclass(frozen=True)

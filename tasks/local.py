@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from bench import datafiles
 from bench.errors import DataError
 
 #: The environment variable read when no ``--data-dir`` was given.
@@ -105,6 +106,7 @@ def read_table(path: Path, columns: Sequence[str], delimiter: str) -> list[Row]:
     of fields, undecodable bytes or a file with no records.
     """
     require_file(path, f"a table with columns {list(columns)}")
+    datafiles.note(path)  # hashed into the run's manifest
     csv.field_size_limit(_FIELD_LIMIT)
     rows: list[Row] = []
     try:
@@ -143,6 +145,7 @@ def read_table(path: Path, columns: Sequence[str], delimiter: str) -> list[Row]:
 def read_labels(path: Path) -> tuple[str, ...]:
     """A label list: one label a line, blank lines ignored, no duplicates."""
     require_file(path, "the label set, one label a line")
+    datafiles.note(path)  # hashed into the run's manifest
     labels = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines())
     labels = tuple(label for label in labels if label)
     if not labels:
@@ -155,6 +158,7 @@ def read_labels(path: Path) -> tuple[str, ...]:
 def read_json(path: Path) -> Any:
     """Parsed JSON; DataError with line and column on a syntax error."""
     require_file(path, "a JSON file")
+    datafiles.note(path)  # hashed into the run's manifest
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:

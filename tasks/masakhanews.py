@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping, Sequence
 
+from bench.configcheck import bounded
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Example, SourceData, TaskInfo, TaskKind
@@ -59,11 +60,11 @@ class MasakhaNewsConfig:
     target_langs: tuple[str, ...] = TARGET_ONLY  # evaluated on test.tsv
     target_pool: Literal["dev", "few_shot"] = "dev"  # support pool: dev.tsv or the few-shot set
     few_shot_size: Literal[5, 10, 20, 50] = 50  # which few_shot_data/<n>_samples set
-    max_source_per_lang: int | None = None  # N train items per source language (a content-hash sample: capped())
-    max_pool_per_lang: int | None = None  # N support-pool items per target (capped())
-    max_test_per_lang: int | None = None  # N test items per target (capped())
-    max_sentences: int = 20  # headline task: keep the document's first N sentences
-    max_chars: int | None = None  # classification: keep the article's first N characters (None: all)
+    max_source_per_lang: int | None = bounded(None, ge=1)  # N train items per source language (a content-hash sample: capped())
+    max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool items per target (capped())
+    max_test_per_lang: int | None = bounded(None, ge=1)  # N test items per target (capped())
+    max_sentences: int = bounded(20, ge=1)  # headline task: keep the document's first N sentences
+    max_chars: int | None = bounded(None, ge=1)  # classification: keep the article's first N characters (None: all)
     source: Literal["local", "hub"] = "local"  # upstream files, or the HF hub (masakhane/masakhanews)
     hub_revision: str | None = None  # pinned commit sha of masakhane/masakhanews; required for hub
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
+from bench.configcheck import bounded
 from bench.errors import DataError
 from bench.types import Example
 from tasks.hub import label_name
@@ -49,9 +50,9 @@ class Sib200Config:
     source_langs: tuple[str, ...] = DEFAULT_SOURCE  # folder names trained on (train split)
     target_langs: tuple[str, ...] = DEFAULT_TARGET  # folder names evaluated (test split)
     target_pool: Literal["train", "dev"] = "train"  # split that feeds K-shot support sets
-    max_source_per_lang: int | None = None  # N train items per source language (a hash sample: tasks.local.hash_sample) (None: 701)
-    max_pool_per_lang: int | None = None  # N support-pool items per target (hash sample) (None: all)
-    max_test_per_lang: int | None = None  # N test items per target (hash sample) (None: 204)
+    max_source_per_lang: int | None = bounded(None, ge=1)  # N train items per source language (a hash sample: tasks.local.hash_sample) (None: 701)
+    max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool items per target (hash sample) (None: all)
+    max_test_per_lang: int | None = bounded(None, ge=1)  # N test items per target (hash sample) (None: 204)
     source: Literal["local", "hub"] = "local"  # upstream files, or the HF hub (Davlan/sib200)
     hub_revision: str | None = None  # pinned commit sha of Davlan/sib200; required for hub
 

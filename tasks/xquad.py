@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence, cast
 
+from bench.configcheck import bounded
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Answer, Example, SourceData, TaskInfo
@@ -43,12 +44,12 @@ class XQuADConfig:
 
     source_langs: tuple[str, ...] = ("en",)  # ISO 639-1 codes trained on (source articles)
     target_langs: tuple[str, ...] = tuple(l for l in LANGUAGES if l != "en")  # evaluated
-    source_articles: int = 32  # the first N articles (file order) are source training
-    pool_articles: int = 4  # the next N articles feed support pools; the rest are test
-    max_source_per_lang: int | None = None  # N source questions per language (hash sample)
-    max_pool_per_lang: int | None = None  # N support-pool questions per target (hash sample)
-    max_test_per_lang: int | None = None  # N test questions per target (hash sample)
-    max_answer_tokens: int = 30  # longest span a decoder may return
+    source_articles: int = bounded(32, ge=0)  # the first N articles (file order) are source training
+    pool_articles: int = bounded(4, ge=0)  # the next N articles feed support pools; the rest are test
+    max_source_per_lang: int | None = bounded(None, ge=1)  # N source questions per language (hash sample)
+    max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool questions per target (hash sample)
+    max_test_per_lang: int | None = bounded(None, ge=1)  # N test questions per target (hash sample)
+    max_answer_tokens: int = bounded(30, ge=1, le=10_000)  # longest span a decoder may return
     source: Literal["local", "hub"] = "local"  # upstream JSON, or the HF hub (google/xquad)
     hub_revision: str | None = None  # pinned commit sha of google/xquad; required for hub
 

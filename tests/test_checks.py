@@ -286,6 +286,56 @@ def test_looks_up_gold_by_item_id():
     assert status == "FAIL" and "opaque ids" in reason
 
 
+def test_a_config_whose_default_contradicts_its_annotation_fails():
+    from bench.configcheck import bounded
+
+    @dataclass(frozen=True)
+    class Wrong:
+        lr: float = "fast"  # type: ignore[assignment]
+        steps: int = bounded(-1, ge=0)
+
+    class BadDefaults(Counting):
+        Config = Wrong
+
+    status, reason = _status(BadDefaults, "config")
+    assert status == "FAIL" and "'lr'" in reason and "'steps'" in reason and ">= 0" in reason, reason
+
+
+class DigsGoldFromTheCaller(Counting):
+    """A cheat the runner allows unless checked: the caller (compute_group) holds the scored
+    episode, gold included, in a local; walk up the frames and copy it."""
+
+    def predict(self, episode, meter):
+        import inspect
+
+        from bench.episodes import ScoredEpisode
+
+        for info in inspect.stack(0):
+            for value in list(info.frame.f_locals.values()):
+                if isinstance(value, ScoredEpisode) and value.episode is episode:
+                    return [Prediction(label=ex.label) for ex in value.gold]
+        return super().predict(episode, meter)
+
+
+@pytest.mark.fault(area="preflight", case="method reads the hidden gold by introspection",
+                   behaviour="`xlbench check` targets FAILs it")
+def test_reads_the_gold_held_by_its_caller():
+    status, reason = _status(DigsGoldFromTheCaller, "targets")
+    assert status == "FAIL" and "reads gold" in reason, reason
+    assert _status(Counting, "targets")[0] == "PASS"  # an honest method still passes
+
+
+def test_the_runner_would_let_the_cheat_score_perfectly():
+    """The check guards a real hole: run the way compute_group runs it, the cheat is perfect."""
+    from bench.contract.harness import Harness
+    from bench.metrics import score
+
+    h = Harness(DigsGoldFromTheCaller, "synth-topic")
+    scored = h._scored[id(h.episode("a"))]
+    preds = DigsGoldFromTheCaller(None, None, h.info, None).predict(scored.episode, None)
+    assert score("classification", preds, scored.gold, h.info.num_labels)["accuracy"] == 100.0
+
+
 def test_reads_a_target_attribute_of_a_query():
     class ReadsLabel(Counting):
         def predict(self, episode, meter):

@@ -223,7 +223,7 @@ def _index_many(run: str, worker: int) -> int:
     conn = st.connect(Path(run))
     for i in range(300):
         rec = {"type": "cell", "run_id": "r", "suite": "s", "kind": "classification", "status": "done",
-               "attempts": 1, "key": {"task": "t", "method": "m", "seed": 0, "budget": 1, "lang": f"l{i}", "shots": 0},
+               "attempts": 1, "key": {"task": "t", "method": "m", "seed": worker, "budget": 1, "lang": f"l{i}", "shots": 0},
                "scores": [{"episode": 0, "metric": "accuracy", "value": float(worker)}]}
         st.index_records(conn, [rec])
     conn.close()
@@ -238,8 +238,11 @@ def test_four_processes_writing_the_index_lose_nothing(tmp_path):
         done = list(pool.map(_index_many, [str(tmp_path)] * 4, range(4)))
     assert done == [300] * 4  # no "database is locked" in any of the 1200 transactions
     conn = store.connect(tmp_path)
-    assert conn.execute("SELECT COUNT(*) FROM cells").fetchone()[0] == 300
-    assert conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == 300
+    # each writer has its own 300 keys (seed = writer), so a lost write is a missing row
+    want = {(w, f"l{i}") for w in range(4) for i in range(300)}
+    assert set(conn.execute("SELECT seed, lang FROM cells").fetchall()) == want
+    assert set(conn.execute("SELECT seed, lang FROM scores WHERE value = seed").fetchall()) == want
+    assert conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0] == 1200
     conn.close()
 
 

@@ -85,6 +85,41 @@ def test_state_round_trip_predicts_identically(trained) -> None:
     assert fresh.predict(ep, Meter("adapt", 40)) == m.predict(ep, Meter("adapt", 40))
 
 
+def test_adaptation_flops_survive_a_checkpoint(trained) -> None:
+    """A resumed run loads the source checkpoint: its adaptation FLOPs must be the same."""
+    m, _ = trained
+    fresh = method()
+    fresh.load_state(m.state())
+    ep, _ = episode(2)
+    resumed, original = Meter("adapt", 40), Meter("adapt", 40)
+    fresh.predict(ep, resumed)
+    m.predict(ep, original)
+    assert original.flops > 0 and resumed.flops == original.flops  # the same number, carried over
+
+
+@pytest.mark.fault(area="executor", case="fine-tuning's source loss becomes NaN",
+                   behaviour="Diverged: the cell is recorded 'diverged' like the meta-learners'")
+def test_nan_source_loss_raises_diverged_not_floating_point_error() -> None:
+    from bench.budget import Diverged
+    from bench.runner import _outcome
+
+    source = tiny_source("classification", n=20)
+    m = method(FineTuneConfig(batch_size=8), info=source.info)
+    build = m.model_factory
+
+    def poisoned():
+        model = build()
+        with torch.no_grad():
+            next(iter(model.parameters())).fill_(float("nan"))
+        return model
+
+    m.model_factory = poisoned
+    with pytest.raises(Diverged) as err:
+        m.train(source, Meter("source", 50))
+    assert err.value.phase == "source" and err.value.step == 1
+    assert _outcome(err.value, "source")["status"] == "diverged"
+
+
 def test_predict_before_train_fails_loudly() -> None:
     ep, _ = episode(0)
     with pytest.raises(RuntimeError, match="train"):

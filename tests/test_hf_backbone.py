@@ -46,7 +46,8 @@ def test_preflight_uncached_hub_id_is_pending_with_download_hint() -> None:
     ],
 )
 def test_invalid_config_is_one_helpful_error(bad: dict) -> None:
-    with pytest.raises(XlbenchError, match="hf:"):
+    # HFConfig itself refuses it (bench.configcheck), so preflight catches it before any load
+    with pytest.raises(XlbenchError, match=r"hf:|HFConfig: field"):
         HFBackbone(HFConfig(model=tiny_encoder_dir(), **bad)).validate()
 
 

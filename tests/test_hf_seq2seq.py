@@ -45,8 +45,8 @@ def test_teacher_forced_logits_and_loss_equal_the_module(model: Seq2SeqUnits) ->
     out = model.s2s(input_ids=feats.x, attention_mask=feats.extra[0], labels=labels)
     logits = model.logits(model.params(), feats)
     assert logits[0].shape == out.logits.shape
-    assert torch.allclose(logits[0], out.logits, atol=1e-5)
-    assert torch.allclose(model.loss(logits, [labels], feats), out.loss, atol=1e-5)
+    torch.testing.assert_close(logits[0], out.logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model.loss(logits, [labels], feats), out.loss, rtol=1e-5, atol=1e-5)
     assert (labels[~feats.mask] == -100).all() and (labels[feats.mask] >= 0).all()
 
 

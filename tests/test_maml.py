@@ -60,9 +60,10 @@ def test_zero_inner_steps_equals_plain_forward(kind):
     t = task_slice(batch, 0)
     plain = batch_loss(model, model.params(), t.query, t.query_t)
     maml = meta_losses(model, model.params(), batch, lr=0.5, steps=0, first_order=False)[0]
-    assert torch.equal(plain.detach(), maml.detach())
+    # two code paths (batch_loss vs the meta_losses graph): equal up to float reassociation
+    torch.testing.assert_close(maml.detach(), plain.detach(), rtol=1e-6, atol=1e-7)
     for a, b in zip(_grads(plain, model), _grads(maml, model)):
-        torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -118,7 +118,7 @@ def test_loss_grad_under_vmap(info, items) -> None:
     stacked = (feats.x.expand(3, *feats.x.shape),) + tuple(e.expand(3, *e.shape) for e in feats.extra)
     g3 = vmap(grad(task_loss), in_dims=(None,) + (0,) * len(stacked))(adapted, *stacked)
     for k in adapted:
-        assert torch.allclose(g3[k][1], g1[k], atol=1e-6)
+        torch.testing.assert_close(g3[k][1], g1[k], rtol=1e-5, atol=1e-6)
         if k.endswith("weight"):  # (a QA head bias shifts every token alike: zero gradient)
             assert g1[k].abs().sum() > 0
 

@@ -27,7 +27,8 @@ def test_lazy_adam_equals_sparse_adam():
         oa.step()
         ob.step()
     assert not torch.equal(a, start)
-    torch.testing.assert_close(a, b, rtol=0, atol=1e-7)
+    # two kernels (torch's SparseAdam, our LazyAdam): equal up to float reassociation, not bit for bit
+    torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
 
 
 def test_lazy_adam_refuses_dense_gradients():

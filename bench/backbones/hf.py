@@ -76,25 +76,7 @@ class HFBackbone:
 
     def validate(self) -> Preflight:
         """Check the config and locate the checkpoint without loading weights or using the network."""
-        c = self.config
-        if c.max_length < 16:
-            raise XlbenchError(f"hf: max_length must be >= 16 tokens, got {c.max_length}")
-        if c.stride is not None and not 0 <= c.stride < c.max_length // 2:
-            raise XlbenchError(
-                f"hf: stride (overlap of QA windows) must be in [0, max_length/2), got {c.stride} "
-                f"with max_length {c.max_length}; e.g. max_length 384, stride 128 (or leave it unset)"
-            )
-        if c.max_target_length < 1 or c.num_beams < 1:
-            raise XlbenchError("hf: max_target_length and num_beams must be >= 1")
-        for name, value, options in (
-            ("pooling", c.pooling, ("cls", "mean")),
-            ("attention", c.attention, ("eager", "sdpa")),
-            ("dtype", c.dtype, ("auto", "float32", "bfloat16")),
-        ):
-            if value not in options:
-                raise XlbenchError(f"hf: {name} {value!r} is not one of {options}")
-        if not (c.device in ("auto", "cpu", "cuda") or c.device.startswith("cuda:")):
-            raise XlbenchError(f"hf: device {c.device!r}: use auto, cpu, cuda or cuda:<index>")
+        c = self.config  # its ranges, choices, stride and device hold: HFConfig checks them when built
         config_file = self._local_config_file()
         if config_file is not None:
             location: Literal["path", "cache"] = "path" if Path(c.model).expanduser().is_dir() else "cache"

@@ -12,9 +12,11 @@ Importing this module is cheap: torch is imported inside functions.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, Literal
 
+from bench.configcheck import Checked, ConfigError, bounded
 from bench.errors import XlbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,14 +28,14 @@ class DeviceOOM(XlbenchError):
 
 
 @dataclass(frozen=True)
-class HFConfig:
+class HFConfig(Checked):
     """How to load and run a transformers checkpoint. Every field has a default."""
 
     model: str = "xlm-roberta-base"  # hub id or local directory (save_pretrained layout)
     revision: str = "main"  # hub revision; pin a commit sha for reproducible runs
-    max_length: int = 384  # tokens per input sequence (QA: per context window)
-    stride: int | None = None  # QA: tokens shared by consecutive windows; None: max_length // 3
-    max_target_length: int = 64  # seq2seq: summary tokens (teacher forcing and generation)
+    max_length: int = bounded(384, ge=16, le=1_000_000)  # tokens per input sequence (QA: per context window)
+    stride: int | None = bounded(None, ge=0)  # QA: tokens shared by consecutive windows; None: max_length // 3
+    max_target_length: int = bounded(64, ge=1, le=1_000_000)  # seq2seq: summary tokens (teacher forcing and generation)
     pooling: Literal["cls", "mean"] = "cls"  # classification: sequence -> one unit
     freeze_embeddings: bool = False  # True: embedding tables learn in no inner loop
     dropout: bool = False  # keep the checkpoint's dropout (False: deterministic trunk)
@@ -43,7 +45,17 @@ class HFConfig:
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"  # autocast; auto: bf16 on CUDA only
     offline: bool | None = None  # never contact the hub; None: HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE
     generative: bool | None = None  # seq2seq model; None: read is_encoder_decoder in config.json
-    num_beams: int = 1  # seq2seq generation: 1 = greedy, >1 = beam search
+    num_beams: int = bounded(1, ge=1, le=64)  # seq2seq generation: 1 = greedy, >1 = beam search
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the declared ranges and choices
+        if self.stride is not None and not self.stride < self.max_length // 2:
+            raise ConfigError(
+                f"hf: stride (overlap of QA windows) must be in [0, max_length/2), got {self.stride} "
+                f"with max_length {self.max_length}; e.g. max_length 384, stride 128 (or leave it unset)"
+            )
+        if not (self.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:[0-9]+", self.device)):
+            raise ConfigError(f"hf: device {self.device!r}: use auto, cpu, cuda or cuda:<index>")
 
 
 def qa_stride(config: HFConfig) -> int:

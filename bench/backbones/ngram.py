@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.configcheck import Checked, ConfigError, bounded
 from bench.backbones.base import Feats, Item, Params, UnitModel
 from bench.backbones.hashing import TokenBags, text_bag, token_bags
 from bench.backbones.units import (
@@ -51,20 +52,27 @@ EMBED = "embed.weight"  # the n-gram table: outer loop only (no double-backward 
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(Checked):
     """Backbone hyper-parameters; defaults fit a 2-core CPU."""
 
-    n_min: int = 1  # shortest character n-gram (boundary markers "<", ">" included)
-    n_max: int = 4  # longest character n-gram
-    buckets: int = 2**18  # hashed n-gram buckets = rows of the embedding table
-    dim: int = 64  # n-gram embedding size D (unit input size)
-    hidden: int = 128  # unit embedding size H (trunk output, what ProtoNets/LogReg see)
-    mlp_layers: int = 2  # classification: Linear→ReLU layers of the trunk (>= 1)
-    window: int = 5  # qa/summarization: width of the contextual 1-D convolution (odd)
-    max_tokens: int = 256  # qa: context tokens kept; classification: tokens hashed per text
-    max_sentences: int = 64  # summarization: document sentences kept
+    n_min: int = bounded(1, ge=1, le=32)  # shortest character n-gram (boundary markers "<", ">" included)
+    n_max: int = bounded(4, ge=1, le=32)  # longest character n-gram
+    buckets: int = bounded(2**18, ge=1, le=2**28)  # hashed n-gram buckets = rows of the embedding table
+    dim: int = bounded(64, ge=1, le=65_536)  # n-gram embedding size D (unit input size)
+    hidden: int = bounded(128, ge=1, le=65_536)  # unit embedding size H (trunk output, what ProtoNets/LogReg see)
+    mlp_layers: int = bounded(2, ge=1, le=64)  # classification: Linear→ReLU layers of the trunk (>= 1)
+    window: int = bounded(5, ge=1, le=255)  # qa/summarization: width of the contextual 1-D convolution (odd)
+    max_tokens: int = bounded(256, ge=1, le=1_000_000)  # qa: context tokens kept; classification: tokens hashed per text
+    max_sentences: int = bounded(64, ge=1, le=100_000)  # summarization: document sentences kept
     lowercase: bool = True  # case-fold text before hashing
-    init_std: float = 0.1  # std of the normal init of the n-gram embedding table
+    init_std: float = bounded(0.1, gt=0, le=100)  # std of the normal init of the n-gram embedding table
+
+    def __post_init__(self) -> None:
+        super().__post_init__()  # the declared ranges
+        if self.window % 2 == 0:
+            raise ConfigError(f"ngram Config.window must be a positive odd number, got {self.window}")
+        if self.n_min > self.n_max:
+            raise ConfigError(f"ngram Config needs n_min <= n_max, got n_min={self.n_min}, n_max={self.n_max}")
 
 
 NgramConfig = Config  # the name the factory's signature uses (inside it, ``Config`` is the ClassVar)
@@ -81,7 +89,6 @@ class NgramBackbone:
     def build(self, info: TaskInfo, seed: int) -> UnitModel:
         """A fresh model whose initial weights depend only on (config, info, seed)."""
         cfg = self.config
-        _check(cfg)
         cls = _MODELS.get(info.kind)
         if cls is None:
             raise ValueError(f"ngram backbone: unknown task kind {info.kind!r}; valid: {sorted(_MODELS)}")
@@ -91,16 +98,6 @@ class NgramBackbone:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(init_seed)
             return cls(cfg, info)
-
-
-def _check(cfg: Config) -> None:
-    if cfg.window < 1 or cfg.window % 2 == 0:
-        raise ValueError(f"ngram Config.window must be a positive odd number, got {cfg.window}")
-    if cfg.mlp_layers < 1:
-        raise ValueError(f"ngram Config.mlp_layers must be >= 1, got {cfg.mlp_layers}")
-    for name in ("dim", "hidden", "buckets", "max_tokens", "max_sentences"):
-        if getattr(cfg, name) < 1:
-            raise ValueError(f"ngram Config.{name} must be >= 1, got {getattr(cfg, name)}")
 
 
 class NgramModel(UnitModel):

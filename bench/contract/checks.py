@@ -4,7 +4,8 @@
 seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backbone
 (:data:`NGRAM_CONFIG`). Each check is a function ``(Harness) -> (status, reason)``:
 
-* ``config``       Config is a frozen dataclass, every field defaulted, asdict round-trips;
+* ``config``       Config is a frozen dataclass, every field defaulted, asdict round-trips,
+                   and the defaults pass preflight's type and range checks;
 * ``role``         the class declares its role: transfer, meta or trivial;
 * ``kinds``        declared kinds are a non-empty subset of :data:`bench.types.KINDS`;
 * ``construction`` ``__init__`` stores only: no model built, under 0.5 s;
@@ -16,8 +17,9 @@ seconds: the tiny synthetic tasks (:data:`TASK_CONFIGS`) on a small n-gram backb
 * ``predictions``  one prediction per query, of the kind's type (label in range / text);
 * ``isolation``    predict A, B, A: the second A equals the first; predict leaves state alone;
 * ``determinism``  two fresh instances with the same seed predict the same;
-* ``targets``      queries carry no targets; changing the hidden gold or the query ids
-                   changes nothing;
+* ``targets``      queries carry no targets; the predictions do not change when the gold
+                   held beside the queries (where the runner holds it, reachable by
+                   introspection) is altered, nor when the query ids are made opaque;
 * ``adapt-budget`` predict spends <= the adapt cap, also a tiny one.
 
 The harness (meters, episodes, trained instances) lives in :mod:`bench.contract.harness`.
@@ -79,6 +81,12 @@ def check_config(cls: type) -> tuple[Status, str]:
         return "FAIL", f"{config.__name__}() or {config.__name__}(**asdict(...)) raised {describe_error(exc)}"
     if again != built:
         return "FAIL", f"{config.__name__}(**asdict(c)) != c: a field does not round-trip (nested dataclass?)"
+    from bench.configcheck import problems
+
+    wrong = problems(config, {f.name: getattr(built, f.name) for f in dataclasses.fields(built)})
+    if wrong:
+        return "FAIL", (f"{config.__name__}'s own defaults fail preflight's checks: {'; '.join(wrong)} "
+                        "(fix the annotation, the default or its bounded(...) range)")
     try:
         first = dataclasses.fields(built)[0].name if dataclasses.fields(built) else None
         if first is not None:
@@ -245,7 +253,10 @@ def check_targets(h: Harness) -> tuple[Status, str]:
         if out.error:
             return "FAIL", f"predict({name}) raised {out.error}"
     if regold.preds != base.preds:
-        return "FAIL", "predictions changed when only the queries' hidden targets changed: the method reads gold"
+        n = sum(x != y for x, y in zip(base.preds or [], regold.preds or []))
+        return "FAIL", (f"{n} of {len(base.preds or [])} predictions changed when only the gold held beside "
+                        "the queries changed (the queries were equal): the method reads gold (e.g. from the "
+                        "caller's frames or gc referrers); predict from episode.support and episode.query only")
     if opaque.preds != base.preds:
         return "FAIL", ("predictions changed when the query item ids were replaced by opaque ids: "
                         "do not look items up by id (that is how gold leaks)")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from bench.budget import BudgetExhausted, Meter
+from bench.episodes import ScoredEpisode
 from bench.seeding import derive_seed, generator
 from bench.types import EvalEpisode, Prediction, TaskInfo
 
@@ -158,6 +159,7 @@ class Harness:
         self.init_seed = derive_seed("init", task, "check")
         self._runs: dict[str, TrainRun] = {}
         self._episodes: dict[str, EvalEpisode] = {}
+        self._scored: dict[int, ScoredEpisode] = {}  # id(episode) -> the episode with its gold
 
     # ------------------------------------------------------------------ instances
     def fresh(self, seed: int | None = None) -> Instance:
@@ -209,6 +211,10 @@ class Harness:
         meter = AuditMeter("adapt", self.settings.adapt_cap if cap is None else cap)
         if run.error:
             return Outcome(None, meter, f"(training failed) {run.error}")
+        # Held where the runner holds it (a local of the frame that calls predict): the gold
+        # of these queries is reachable by introspection, so a method that digs it out
+        # (frames, gc referrers) predicts differently on the "regold" twin and fails `targets`.
+        scored = self._scored.get(id(episode))  # noqa: F841
         try:
             return Outcome(run.instance.method.predict(episode, meter), meter)
         except Exception as exc:
@@ -218,10 +224,12 @@ class Harness:
     def episode(self, name: str) -> EvalEpisode:
         """``a``, ``b`` (another language), ``zero-shot`` (K = 0), ``regold``, ``opaque``."""
         if name not in self._episodes:
-            self._episodes[name] = self._build_episode(name)
+            scored = self._build_episode(name)
+            self._episodes[name] = scored.episode
+            self._scored[id(scored.episode)] = scored
         return self._episodes[name]
 
-    def _build_episode(self, name: str) -> EvalEpisode:
+    def _build_episode(self, name: str) -> ScoredEpisode:
         from bench.episodes import build_episodes
 
         langs = self.info.target_langs
@@ -229,13 +237,13 @@ class Harness:
         shots = 0 if name == "zero-shot" else self.settings.shots
         scored = build_episodes(self.task_name, self.info, self.task.target(lang), shots, 1, self.settings.queries)[0]
         ep = scored.episode
-        if name == "regold":  # the same queries built from examples whose targets differ
-            gold = [_other_target(ex, i, self.info) for i, ex in enumerate(scored.gold)]
-            return dataclasses.replace(ep, query=tuple(ex.as_query() for ex in gold))
+        if name == "regold":  # equal queries (new objects), and the gold held beside them differs
+            gold = tuple(_other_target(ex, i, self.info) for i, ex in enumerate(scored.gold))
+            return ScoredEpisode(dataclasses.replace(ep, query=tuple(ex.as_query() for ex in gold)), gold)
         if name == "opaque":  # the same queries under ids that reveal nothing
-            return dataclasses.replace(ep, query=tuple(dataclasses.replace(q, item_id=f"q{i:04d}")
-                                                       for i, q in enumerate(ep.query)))
-        return ep
+            return ScoredEpisode(dataclasses.replace(ep, query=tuple(dataclasses.replace(q, item_id=f"q{i:04d}")
+                                                                     for i, q in enumerate(ep.query))), scored.gold)
+        return scored
 
 
 def _other_target(ex: Any, i: int, info: TaskInfo) -> Any:

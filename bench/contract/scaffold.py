@@ -146,18 +146,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bench import KINDS, BudgetExhausted, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind
+from bench import KINDS, BudgetExhausted, Checked, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind, bounded
 
 
 @dataclass(frozen=True)
-class ${cls}Config:
-    """Options of $cls (every field defaulted; a suite may override any of them)."""
+class ${cls}Config(Checked):
+    """Options of $cls (every field defaulted; a suite may override any of them).
 
-    lr: float = 3e-3  # Adam learning rate of source training
-    batch_size: int = 32  # source examples per optimizer step
-    weight_decay: float = 0.0  # AdamW weight decay during source training
-    adapt_lr: float = 0.1  # SGD step size on the support set
-    adapt_steps: int = 10  # full-batch SGD steps per episode (each costs len(support) passes)
+    Types come from the annotations and ranges from ``bounded``: preflight refuses a bad
+    value before any work (bench/configcheck.py); cross-field rules go in ``__post_init__``."""
+
+    lr: float = bounded(3e-3, gt=0)  # Adam learning rate of source training
+    batch_size: int = bounded(32, ge=1)  # source examples per optimizer step
+    weight_decay: float = bounded(0.0, ge=0)  # AdamW weight decay during source training
+    adapt_lr: float = bounded(0.1, gt=0)  # SGD step size on the support set
+    adapt_steps: int = bounded(10, ge=0)  # full-batch SGD steps per episode (each costs len(support) passes)
 
 
 class $cls(Method):

@@ -7,30 +7,77 @@ formats in CSV).
 from __future__ import annotations
 
 import html
+import re
+
+from typing import TYPE_CHECKING
 
 from bench.report.tables import DOWN, UP, Table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 def _is_bold(table: Table, i: int, col: str) -> bool:
     return table.bold is not None and bool(table.bold.iloc[i][col])
 
 
+#: Characters that Markdown would read as syntax; ``_`` only where it can open or close
+#: emphasis (GFM ignores it inside a word: ``run_id`` stays as written).
+_MD_SPECIAL = re.compile(r"[\\`*|\[\]]|<(?=[A-Za-z/!?])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def md_escape(text: object) -> str:
+    """Text as literal Markdown: emphasis, code, link, pipe and HTML-tag starts escaped,
+    line breaks folded (a label like ``a|b`` or ``*x*`` must not change a table's shape)."""
+    flat = " ".join(str(text).splitlines())
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
+
+
 def markdown(table: Table) -> str:
-    """A GitHub-flavoured Markdown table with its title, bold cells and legend."""
+    """A GitHub-flavoured Markdown table with its title, bold cells and legend (all text escaped)."""
     cols = list(table.display.columns)
-    lines = [f"**{table.title}**", "", "| " + " | ".join(cols) + " |",
+    lines = [f"**{md_escape(table.title)}**", "", "| " + " | ".join(md_escape(c) for c in cols) + " |",
              "|" + "|".join("---" if i < 1 or not _numeric(table, c) else "--:"
                             for i, c in enumerate(cols)) + "|"]
     for i in range(len(table.display)):
         cells = []
         for col in cols:
-            v = str(table.display.iloc[i][col]).replace("|", "\\|")
+            v = md_escape(table.display.iloc[i][col])
             cells.append(f"**{v}**" if _is_bold(table, i, col) else v)
         lines.append("| " + " | ".join(cells) + " |")
     if table.legend:
-        lines += ["", f"_{table.legend}_"]
-    lines += [f"", *(f"> {n}" for n in table.notes)] if table.notes else []
+        lines += ["", f"_{md_escape(table.legend)}_"]
+    lines += [f"", *(f"> {md_escape(n)}" for n in table.notes)] if table.notes else []
     return "\n".join(lines) + "\n"
+
+
+def frame_markdown(frame: "pd.DataFrame") -> str:
+    """A DataFrame as a GitHub Markdown table (escaped; numbers right-aligned), without the
+    optional ``tabulate`` package that ``DataFrame.to_markdown`` needs (``xlbench results``)."""
+    import pandas as pd
+
+    cols = [str(c) for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+
+    def cell(v: object) -> str:
+        return "" if v is None or (isinstance(v, float) and v != v) else md_escape(v)
+
+    lines = ["| " + " | ".join(md_escape(c) for c in cols) + " |",
+             "|" + "|".join("--:" if n else "---" for n in numeric) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def file_stem(name: str) -> str:
+    """A table or figure name as a safe file stem: letters, digits, ``. _ -``; anything else
+    (a label's ``/``, ``..``, spaces, control characters) becomes ``_``, plus a short hash of
+    the original when anything was replaced, so two labels never share a file."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", name).replace("..", "__").lstrip(".") or "_"
+    if stem == name:
+        return stem
+    import hashlib
+
+    return f"{stem[:100]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def _numeric(table: Table, col: str) -> bool:

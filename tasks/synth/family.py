@@ -38,6 +38,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from bench.configcheck import INT64_MAX, bounded
 from bench.errors import SuiteError, UnknownNameError
 from bench.seeding import generator
 from bench.task import TargetData, Task
@@ -65,12 +66,12 @@ DEFAULT_TARGETS: tuple[LanguageSpec, ...] = (
 class SynthConfig:
     """Knobs shared by every synth task (each task's ``Config`` extends this)."""
 
-    seed: int = 0  # seeds the proto lexicon, every language and every item
+    seed: int = bounded(0, ge=0, le=INT64_MAX)  # seeds the proto lexicon, every language and every item
     sources: tuple[LanguageSpec, ...] = DEFAULT_SOURCES  # source languages (mappings allowed)
     targets: tuple[LanguageSpec, ...] = DEFAULT_TARGETS  # target languages (mappings allowed)
-    n_train: int = 400  # training items per source language (parallel across sources)
-    n_pool: int = 100  # support-pool items per target language
-    n_test: int = 150  # test items per target language
+    n_train: int = bounded(400, ge=1, le=1_000_000)  # training items per source language (parallel across sources)
+    n_pool: int = bounded(100, ge=0, le=1_000_000)  # support-pool items per target language
+    n_test: int = bounded(150, ge=1, le=1_000_000)  # test items per target language
 
     def __post_init__(self) -> None:
         for name in ("sources", "targets"):

@@ -128,7 +128,9 @@ class LanguageSpec:
                 raise SuiteError(
                     f"unknown language knob(s) {unknown}; valid knobs: {sorted(known)}"
                 )
-            return cls(**value)  # type: ignore[arg-type]
+            from bench.configcheck import build
+
+            return build(cls, value)  # the knobs' types checked like any config field
         raise SuiteError(f"a language must be a mapping of knobs, got {value!r}")
 
 
