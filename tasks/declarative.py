@@ -11,7 +11,8 @@ label is a ``DataError`` naming file and line), the leakage check of
 
 Item ids: ``parallel: id`` -> ``<name>-<fields.id>`` (translations share it, so the leakage
 check sees them); ``parallel: content`` -> ``<name>-<sha1 of the normalised text>``;
-``parallel: none`` -> ``<name>-<lang>-<split>-<id or record number>``.
+``parallel: none`` -> ``<name>-<lang>-<split>-<id or record number>``. Groups (articles) are
+the ``fields.group`` value when parallel (shared by translations), else ``<name>-<lang>-<group>``.
 """
 
 from __future__ import annotations
@@ -268,7 +269,8 @@ class YamlTask(Task):
             if reason is not None:
                 self.skips.add(path, reason, record.where)
                 return None
-            question = record.text(str(fmap["question"]), "the question")
+            record.text(str(fmap["question"]), "the question")  # present and non-empty
+            question = str(record.find(str(fmap["question"])))  # as written (as the built-in XQuAD keeps it)
             context = str(record.find(str(fmap["context"])))
             parts = {"text": context, "question": question, "answers": answers}
             primary = f"{question}\n{context}"
@@ -316,4 +318,4 @@ class YamlTask(Task):
     def _group(self, group: str | None, lang: str) -> str | None:
         if group is None:
             return None
-        return f"{self.config.name}-{group}" if self.config.parallel != "none" else f"{self.config.name}-{lang}-{group}"
+        return group if self.config.parallel != "none" else f"{self.config.name}-{lang}-{group}"
