@@ -9,7 +9,7 @@ per-language caps. :class:`tasks.declarative.YamlTask` turns it into a :class:`b
 
 A suite names one in its ``tasks:`` list as a path (``tasks: [mytask.yaml]``), as
 ``{file: mytask.yaml, label: ..., config: {caps: ...}, backbone: ...}`` (``config``
-overrides spec keys), inline (``{name: mytask, kind: classification, format: csv, ...}``),
+overrides spec keys; ``class: module:Class`` names a YamlTask subclass), inline (``{name: mytask, kind: classification, format: csv, ...}``),
 or as the registered task ``yaml`` with the spec as its config. Every key is checked:
 an unknown key is an error with a did-you-mean, before any file is read.
 """
@@ -236,7 +236,7 @@ def _validate(cfg: YamlTaskConfig, where: str) -> None:
 # -- loading -------------------------------------------------------------------------
 
 SPEC_KEYS = frozenset(f.name for f in dataclasses.fields(YamlTaskConfig))
-_ENTRY_KEYS = {"file", "label", "backbone", "config"}
+_ENTRY_KEYS = {"file", "label", "backbone", "config", "class"}
 
 
 def parse_spec(raw: Any, where: str, base: Path | None = None) -> YamlTaskConfig:
@@ -307,7 +307,7 @@ def suite_entry(raw: Any, source: str) -> Any:
         config = parse_spec(spec, f"{source}: task {raw.get('name')!r}", Path(source).parent)
     else:
         return raw
-    entry: dict[str, Any] = {"name": "yaml", "label": str(raw.get("label", config.name)),
+    entry: dict[str, Any] = {"name": str(raw.get("class", "yaml")), "label": str(raw.get("label", config.name)),
                              "config": dataclasses.asdict(config)}
     if "backbone" in raw:
         entry["backbone"] = raw["backbone"]
