@@ -292,3 +292,15 @@ def test_suite_accepts_path_file_entry_and_inline_task(tmp_path):
     # the resolved suite parses again (what a worker does with the manifest)
     again = parse_suite({**raw, "tasks": [{"name": t.name, "label": t.label, "config": t.config} for t in s.tasks]})
     assert again.tasks == s.tasks
+
+
+@pytest.mark.fault(area="preflight", case="suite's YAML task names a column the files lack",
+                   behaviour="exit 2 naming file and line, no run folder")
+def test_run_with_a_bad_yaml_task_column_exits_2_before_any_work(tmp_path, capsys):
+    root = _toy_tables(tmp_path)
+    task = tmp_path / "toy.yaml"
+    task.write_text(yaml.safe_dump(spec(root=str(root), fields={"text": "sentence", "label": "label"})))
+    suite = _suite(tmp_path, [str(task)], "badcol")
+    assert main(["run", "--suite", str(suite), "--results-dir", str(tmp_path / "r")]) == 2
+    assert "aa/train.tsv:1: missing column(s) ['sentence']" in capsys.readouterr().err
+    assert not (tmp_path / "r" / "badcol").exists()
