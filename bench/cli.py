@@ -207,7 +207,8 @@ def cmd_new_task(args: argparse.Namespace) -> int:
 def cmd_check_task(args: argparse.Namespace) -> int:
     from bench.taskcheck import check_task
 
-    return check_task(args.task, _data_dir(args.data_dir), shots=args.shots)
+    overrides = {k: _yaml_value(v) for k, _, v in (item.partition("=") for item in args.config or ())}
+    return check_task(args.task, _data_dir(args.data_dir), shots=args.shots, overrides=overrides)
 
 
 def cmd_data(args: argparse.Namespace) -> int:
@@ -317,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("task", help="path to a task YAML, or a task name (see `xlbench list tasks`)")
     p.add_argument("--data-dir", help="folder holding datasets in their upstream layout (or env XLBENCH_DATA)")
     p.add_argument("--shots", type=int, default=1, help="K of the previewed episode (default: %(default)s)")
+    p.add_argument("--config", action="append", metavar="KEY=VALUE",
+                   help="a config field override, YAML value (repeatable), e.g. target_langs=[amh,hau] or caps={test: 50}")
     p.set_defaults(func=cmd_check_task)
 
     p = sub.add_parser("data", help="get the real datasets: `xlbench data fetch NAME --data-dir DIR`")

@@ -22,14 +22,17 @@ from bench.types import Example, TaskInfo
 Out = Callable[[str], None]
 
 
-def load_task(target: str, data_dir: Path | None) -> tuple[Any, str]:
-    """A task object and its label from a YAML path or a registered name (default config)."""
+def load_task(target: str, data_dir: Path | None, overrides: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """A task object and its label from a YAML path or a registered name (its default config),
+    with ``overrides`` (Config fields) applied."""
     from bench.suite import _config, instantiate
     from tasks.taskspec import suite_entry
 
-    raw: Any = {"file": target} if target.endswith((".yaml", ".yml")) or Path(target).is_file() else target
-    raw = suite_entry(raw, "<check-task>")
-    name, label, config = (raw["name"], raw["label"], raw["config"]) if isinstance(raw, dict) else (raw, raw, {})
+    if target.endswith((".yaml", ".yml")) or Path(target).is_file():  # a YAML task; overrides = spec keys
+        entry = suite_entry({"file": target, "config": dict(overrides or {})}, "<check-task>")
+        name, label, config = entry["name"], entry["label"], entry["config"]
+    else:  # a registered task: its default config plus the overrides
+        name, label, config = target, target, dict(overrides or {})
     cls = registry.resolve("task", name)
     resolved = _config(cls.Config, config, f"task {label!r}")
     return cls(instantiate(cls, resolved), data_dir), label
@@ -63,12 +66,13 @@ def _alignment(role: str, sets: dict[str, set[str]], out: Out) -> None:
             f"({len(shared)} ids shared by all){' — not parallel' if not shared else ''}")
 
 
-def check_task(target: str, data_dir: Path | None, shots: int = 1, out: Out = print) -> int:
+def check_task(target: str, data_dir: Path | None, shots: int = 1, out: Out = print,
+               overrides: dict[str, Any] | None = None) -> int:
     """Validate and describe one task; 0 when it validates and nothing leaks, 1 on a leak."""
     from bench.duplicates import duplicates
     from bench.episodes import build_episodes
 
-    task, label = load_task(target, data_dir)
+    task, label = load_task(target, data_dir, overrides)
     task.validate()
     info = task.info()
     dev_langs = tuple(getattr(getattr(task.config, "languages", None), "dev", ()))
