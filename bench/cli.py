@@ -1,4 +1,4 @@
-"""``xlbench``: run | report | results | list | check | new-method.
+"""``xlbench``: run | report | results | list | check | new-method | new-task | check-task | data fetch.
 
 Every user error (unknown name, bad suite, bad data) becomes one clear message on stderr and
 exit status 2, before any training starts. Exit 1 means some cells failed; 130 means the
@@ -223,6 +223,33 @@ def cmd_new_method(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_task(args: argparse.Namespace) -> int:
+    from bench.taskscaffold import write_task
+
+    folder = write_task(args.name, Path(args.dir))
+    print(f"wrote {folder}/ ({args.name}.yaml, a sample dataset in data/, suite.yaml, {args.name}_plugin.py) — next:\n"
+          f"  xlbench check-task {folder / (args.name + '.yaml')}\n"
+          f"  xlbench run --suite {folder / 'suite.yaml'}\n"
+          f"  xlbench report --suite {folder / 'suite.yaml'}\n"
+          f"then point root:/path:/fields: at your data and edit languages:")
+    return 0
+
+
+def cmd_check_task(args: argparse.Namespace) -> int:
+    from bench.taskcheck import check_task
+
+    overrides = {k: _yaml_value(v) for k, _, v in (item.partition("=") for item in args.config or ())}
+    return check_task(args.task, _data_dir(args.data_dir), shots=args.shots, overrides=overrides)
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from bench.datafetch import fetch
+
+    for name in args.names:
+        fetch(name, Path(args.data_dir).expanduser(), base_url=args.base_url)
+    return 0
+
+
 def cmd_perf(args: argparse.Namespace) -> int:
     from bench.perf.benchmark import main as perf_main
 
@@ -309,6 +336,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="the method's registry name (a Python identifier, e.g. mymethod)")
     p.add_argument("--dir", default=".", help="where to create the folder (default: current folder)")
     p.set_defaults(func=cmd_new_method)
+
+    p = sub.add_parser("new-task", help="write a task as YAML (every field commented), sample data and a suite",
+                       description="Write NAME/: NAME.yaml (a declarative task, every field commented), a small "
+                                   "made-up dataset in data/, suite.yaml, and NAME_plugin.py (a Python skeleton "
+                                   "for what YAML cannot express). Never overwrites.")
+    p.add_argument("name", help="the task's name (lower-case letters, digits, _)")
+    p.add_argument("--dir", default=".", help="where to create the folder (default: current folder)")
+    p.set_defaults(func=cmd_new_task)
+
+    p = sub.add_parser("check-task", help="validate a task and show its files, counts, alignment, leakage, an episode",
+                       description="Read every file of a task (a YAML spec or a registered name with its default "
+                                   "config) and print files, counts per language/role/label, item-id alignment "
+                                   "across languages, the leakage and duplicate-text checks, skipped records and a "
+                                   "preview of one episode. Exit 0: valid; 1: a leak; 2: bad spec or data.")
+    p.add_argument("task", help="path to a task YAML, or a task name (see `xlbench list tasks`)")
+    p.add_argument("--data-dir", help="folder holding datasets in their upstream layout (or env XLBENCH_DATA)")
+    p.add_argument("--shots", type=int, default=1, help="K of the previewed episode (default: %(default)s)")
+    p.add_argument("--config", action="append", metavar="KEY=VALUE",
+                   help="a config field override, YAML value (repeatable), e.g. target_langs=[amh,hau] or caps={test: 50}")
+    p.set_defaults(func=cmd_check_task)
+
+    p = sub.add_parser("data", help="get the real datasets: `xlbench data fetch NAME --data-dir DIR`")
+    data_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    f = data_sub.add_parser("fetch", help="download a dataset's upstream archive at its pinned commit, verify, extract",
+                            description="Download https://github.com/OWNER/REPO/archive/COMMIT.tar.gz for each named "
+                                        "dataset (the commit pinned in xlbench), check every data file against its "
+                                        "pinned sha256, and move the upstream layout into DIR/<folder>/ in one rename "
+                                        "(nothing is left half-written on a bad hash or a cut download).")
+    f.add_argument("names", nargs="+", metavar="NAME", help="sib200, nusax, masakhanews, xquad (or their folder names), or all")
+    f.add_argument("--data-dir", default=os.environ.get("XLBENCH_DATA") or "data",
+                   help="where to put the datasets (default: $XLBENCH_DATA or ./data)")
+    f.add_argument("--base-url", default=None,
+                   help="archive host (default: env XLBENCH_FETCH_URL or https://github.com; file:// works)")
+    f.set_defaults(func=cmd_data)
     return parser
 
 

@@ -317,14 +317,15 @@ def compute_group(
     budget = next(b for b in suite.budgets if b.source_examples == source_key.budget)
     task = build_task(spec, data_dir)
     info = task.info()
+    key = getattr(task, "episode_key", lambda label: label)(spec.label)  # seeds episodes and weights
     method_cls = registry.resolve("method", mspec.name)
     backbone = build_backbone(spec)
-    init_seed = derive_seed("init", spec.label, source_key.seed)
+    init_seed = derive_seed("init", key, source_key.seed)
     method = method_cls(
         instantiate(method_cls, mspec.config),
         lambda: backbone.build(info, init_seed),
         info,
-        generator("method", spec.label, mspec.label, source_key.seed),
+        generator("method", key, mspec.label, source_key.seed),
     )
     generative = bool(getattr(backbone, "is_generative", lambda: False)())
     records: list[dict] = []
@@ -354,7 +355,7 @@ def compute_group(
             rec.update(source_outcome, scores=[], audit=None)
         else:
             rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
-            episodes = build_episodes(spec.label, info, task.target(cell.lang), cell.shots,
+            episodes = build_episodes(key, info, task.target(cell.lang), cell.shots,
                                       suite.episodes, suite.queries)
             try:
                 for scored in episodes:

@@ -338,6 +338,9 @@ def _backbone(raw: Any, source: str) -> Component:
 
 
 def _task(raw: Any, default_backbone: Component, source: str) -> TaskSpec:
+    from tasks.taskspec import suite_entry
+
+    raw = suite_entry(raw, source)  # a YAML task (path, {file: ...} or inline) -> {name: yaml, ...}
     backbone = default_backbone
     if isinstance(raw, dict) and "backbone" in raw:
         backbone = _backbone(raw["backbone"], f"{source}: task {raw.get('name')!r}")

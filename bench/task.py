@@ -42,6 +42,14 @@ class Task(ABC):
     def info(self) -> TaskInfo:
         """Name, kind, labels and languages (source and target)."""
 
+    def episode_key(self, label: str) -> str:
+        """What seeds this task's fixed episodes and its cells' initial weights.
+
+        The suite's ``label`` by default; a declarative task returns its spec's name, so
+        changing only its display label changes neither episodes nor scores.
+        """
+        return label
+
     def validate(self) -> None:
         """Read every file the task needs; raise ``DataError`` naming file and record."""
         self.source()

@@ -13,4 +13,5 @@ TASKS: dict[str, str] = {
     "masakhanews": "tasks.masakhanews:MasakhaNews",
     "masakhanews_headline": "tasks.masakhanews:MasakhaNewsHeadline",
     "xquad": "tasks.xquad:XQuAD",
+    "yaml": "tasks.declarative:YamlTask",  # a task from a YAML spec (tasks/taskspec.py)
 }

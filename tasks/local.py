@@ -62,8 +62,10 @@ def dataset_dir(upstream: Upstream, data_dir: Path | str | None) -> Path:
         if base is not None
         else f"no data directory was given (neither --data-dir nor ${ENV_VAR} is set)"
     )
+    from bench.datafetch import hint
+
     raise DataError(
-        f"{upstream.folder} data not found: {where}. Fix: pass --data-dir DIR where DIR "
+        f"{upstream.folder} data not found: {where}.{hint(upstream.folder)} Fix: pass --data-dir DIR where DIR "
         f"holds {upstream.folder}/ (or is the clone itself), or set {ENV_VAR}=DIR, after "
         f"`git clone {upstream.repo} DIR/{upstream.folder}` (the commit is in SOURCE.txt "
         f"beside the data when it was copied); or use `source: hub` in the task config."
