@@ -5,7 +5,7 @@ with :mod:`tasks.readers`, caps each language with :func:`tasks.local.hash_sampl
 same sample a built-in task takes), and keeps the built-in guarantees: languages checked
 against the data, every record validated before any training (a missing file, column or
 label is a ``DataError`` naming file and line), the leakage check of
-:mod:`tasks.leakage` (and, for non-parallel data, the duplicate-text check of
+:mod:`bench.leakage` (and, for non-parallel data, the duplicate-text check of
 :mod:`bench.duplicates`) in :meth:`validate`, and episodes seeded by the spec's ``name``
 (:meth:`episode_key`), so a display label never changes them.
 
@@ -31,10 +31,7 @@ from tasks.local import Upstream, dataset_dir, hash_sample, label_index
 from tasks.readers import Record, Skips, qa_answers, read_records
 from tasks.taskspec import YamlTaskConfig
 
-try:  # the leakage check's home is moving from tasks/ to bench/ (issue 18)
-    from bench import leakage  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until the move lands
-    from tasks import leakage
+from bench import leakage
 
 
 class YamlTask(Task):

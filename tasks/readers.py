@@ -66,6 +66,7 @@ class Record:
 def read_records(path: Path, fmt: Format, needed: Sequence[str], records_key: str | None = None) -> list[Record]:
     """Every record of one file. ``needed``: the table columns that must be in the header
     (tables only; JSON records are checked field by field as they are used)."""
+    datafiles.note(path)  # hashed into the run's manifest (every format)
     if fmt in ("csv", "tsv"):
         rows = read_table(path, needed, "," if fmt == "csv" else "\t")
         return [Record(row.where, row.fields) for row in rows]
