@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
+from bench import datafiles
 from bench.errors import DataError
 from bench.types import Answer
 from tasks.local import read_json, read_table, require_file
