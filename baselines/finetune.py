@@ -19,10 +19,11 @@ FLOPs per example are measured once on a sample batch (:mod:`bench.backbones.flo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
+from typing import TYPE_CHECKING, ClassVar, Literal, Mapping, Sequence
 
 from bench.budget import BudgetExhausted
 from baselines.trained import ModelMethod
+from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,6 +113,12 @@ class FineTune(ModelMethod):
     """Source fine-tuning, then zero-shot or few-shot fine-tuning on the support set."""
 
     Config: ClassVar[type] = FineTuneConfig
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "lr": LogUniform(1e-3, 3e-2),
+        "batch_size": Choice((16, 32, 64)),
+        "adapt_lr": LogUniform(1e-4, 1e-2),
+        "adapt_steps": IntRange(5, 40, log=True),
+    }
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = True
     supports_generative: ClassVar[bool] = True  # the loss and predict go through the model

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Mapping, Sequence
 
 from bench.errors import XlbenchError
 from bench.method import Method
+from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
 
 from baselines.features import FeatureCache, collate, fingerprint
@@ -59,6 +60,11 @@ class LogReg(Method):
     """Per-episode logistic regression on frozen encoder (or TF-IDF) unit features."""
 
     Config: ClassVar[type] = LogRegConfig
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "lr": LogUniform(1e-3, 3e-2),  # source training of the "encoder" trunk
+        "C": LogUniform(1e-2, 1e2),
+        "max_iter": Choice((50, 100, 200)),
+    }
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False
 

@@ -50,10 +50,11 @@ Nothing carries over between episodes: adaptation works on a copy of the paramet
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Mapping
 
 from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from baselines.trained import ModelMethod
+from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -165,6 +166,15 @@ class MAML(ModelMethod):
     """MAML / FOMAML over source languages; see the module docstring."""
 
     Config: ClassVar[type] = MAMLConfig
+    search_space: ClassVar[Mapping[str, Space]] = {  # first_order is the method's identity, not tuned
+        "inner_lr": LogUniform(0.05, 1.0),
+        "inner_steps": IntRange(1, 3),
+        "meta_lr": LogUniform(1e-3, 3e-2),
+        "meta_batch": Choice((2, 4, 8)),
+        "shots": IntRange(1, 4),
+        "queries": IntRange(2, 5),
+        "adapt_steps": IntRange(1, 10),
+    }
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"classification", "qa", "summarization"})
     zero_shot: ClassVar[bool] = True
     supports_generative: ClassVar[bool] = True  # inner loops go through model.loss / model.predict

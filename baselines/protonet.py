@@ -26,10 +26,11 @@ prefix that fits is encoded). K = 0 is undefined (no prototypes): ``zero_shot = 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Sequence
+from typing import TYPE_CHECKING, ClassVar, Mapping, Sequence
 
 from baselines.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
 from baselines.trained import ModelMethod
+from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,6 +101,12 @@ class ProtoNet(ModelMethod):
     """Prototypical networks over unit embeddings; see the module docstring."""
 
     Config: ClassVar[type] = ProtoNetConfig
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "lr": LogUniform(1e-3, 3e-2),
+        "meta_batch": Choice((1, 2, 4)),
+        "shots": IntRange(1, 5),
+        "queries": IntRange(2, 6),
+    }
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False
 

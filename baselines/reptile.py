@@ -38,10 +38,11 @@ set (``|support|`` passes each), on a copy of the parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, Mapping
 
 from baselines.maml import MAML
 from baselines.sampling import language_batch, meta_batch_langs
+from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import EvalEpisode, Prediction, SourceData
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,6 +172,14 @@ class Reptile(MAML):
     """Reptile over source languages; see the module docstring. Predicts like MAML."""
 
     Config: ClassVar[type] = ReptileConfig
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "inner_lr": LogUniform(0.1, 1.0),
+        "inner_steps": IntRange(2, 8),
+        "batch": IntRange(2, 10),
+        "meta_lr": LogUniform(3e-3, 1e-1),
+        "meta_batch": Choice((1, 2)),
+        "adapt_steps": IntRange(3, 20),
+    }
 
     def _check(self) -> None:
         c = self.config

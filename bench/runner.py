@@ -71,12 +71,15 @@ def prepare(
     ``only_tasks`` / ``only_methods`` (labels of the suite) restrict which cells this
     invocation computes without changing the run: the rest stay for a later invocation.
     """
+    from bench.task import check_roles
+
     infos: dict[str, TaskInfo] = {}
     for spec in suite.tasks:
         if only_tasks and spec.label not in only_tasks:
             continue
         task = build_task(spec, data_dir)
-        task.validate()
+        check_roles(task.info())
+        task.validate(suite.role)  # role "dev" (tuning) reads source and dev data only
         infos[spec.label] = task.info()
         backbone = build_backbone(spec)
         if hasattr(backbone, "validate"):
@@ -92,11 +95,22 @@ def prepare(
         for m in suite.methods
         if not only_methods or m.label in only_methods
         for seed in suite.seeds
-        for lang in infos[spec.label].target_langs
+        for lang in _evaluated(infos[spec.label], suite.role)
         for shots in suite.shots
     )
     done = frozenset(store.finished_cells(run_dir)) if run_dir.exists() else frozenset()
     return Prepared(suite, run_dir, data_dir, infos, cells, done)
+
+
+def _evaluated(info: TaskInfo, role: str) -> tuple[str, ...]:
+    """The languages a run evaluates: the dev ones in a tuning run, else the targets."""
+    langs = info.dev_langs if role == "dev" else info.target_langs
+    if not langs:
+        raise XlbenchError(
+            f"task {info.name!r} has no {role} languages; set {role}_langs in its config "
+            f"(the suite's task 'config:')" + (" to tune it" if role == "dev" else "")
+        )
+    return langs
 
 
 def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
@@ -149,7 +163,8 @@ def write_manifest(prepared: Prepared) -> None:
         })
     rows = []
     for label, info in prepared.infos.items():
-        for role, langs in (("source", info.source_langs), ("target", info.target_langs)):
+        evaluated = info.dev_langs if prepared.suite.role == "dev" else info.target_langs
+        for role, langs in (("source", info.source_langs), (prepared.suite.role, evaluated)):
             for lang in langs:
                 meta = info.languages.get(lang)
                 rows.append({"task": label, "lang": lang, "role": role,
@@ -215,6 +230,7 @@ def compute_group(
     from bench.budget import Meter
     from bench.episodes import build_episodes
     from bench.metrics import score
+    from bench.task import evaluation_data
 
     suite = parse_suite(_unresolve(suite_dict), source="manifest")
     spec = next(t for t in suite.tasks if t.label == source_key.task)
@@ -226,7 +242,7 @@ def compute_group(
     backbone = build_backbone(spec)
     init_seed = derive_seed("init", spec.label, source_key.seed)
     method = method_cls(
-        instantiate(method_cls, mspec.config),
+        instantiate(method_cls, suite.method_config(spec.label, mspec.label)),
         lambda: backbone.build(info, init_seed),
         info,
         generator("method", spec.label, mspec.label, source_key.seed),
@@ -254,8 +270,8 @@ def compute_group(
             rec.update(source_outcome, scores=[], audit=None)
         else:
             rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
-            episodes = build_episodes(spec.label, info, task.target(cell.lang), cell.shots,
-                                      suite.episodes, suite.queries)
+            episodes = build_episodes(spec.label, info, evaluation_data(task, suite.role, cell.lang),
+                                      cell.shots, suite.episodes, suite.queries, suite.role)
             try:
                 for scored in episodes:
                     meter = Meter("adapt", budget.adapt_examples)
@@ -360,4 +376,7 @@ def _unresolve(resolved: dict) -> dict:
         "tasks": [{**comp(t), "backbone": comp(t["backbone"])} for t in resolved["tasks"]],
         "methods": [comp(m) for m in resolved["methods"]],
         "executor": resolved.get("executor", {"name": "local"}),
+        "tuning": {k: v for k, v in (resolved.get("tuning") or {}).items() if v is not None},
+        "role": resolved.get("role", "target"),
+        "tuned": resolved.get("tuned"),
     }

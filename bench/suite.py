@@ -19,6 +19,11 @@ Schema (see ``bench/suites/default.yaml``)::
     tasks: [synth-topic, {name: xquad, label: xquad-small, config: {...}, backbone: ...}]
     methods: [finetune, {name: maml, label: fomaml, config: {first_order: true}}]
     executor: {name: local, workers: 1}
+    tuning: {trials: 16, sampler: random, seeds: [0], episodes: 3, shots: [1, 5]}  # `xlbench tune`
+
+``role`` (``target``, or ``dev`` in the trial suites ``xlbench tune`` derives) and ``tuned``
+(the tuned file a run applied, :func:`bench.trials.attach`) are written by xlbench into
+the manifest; a hand-written suite leaves them out.
 """
 
 from __future__ import annotations
@@ -34,13 +39,14 @@ import yaml
 
 from bench import registry
 from bench.errors import SuiteError, XlbenchError
-from bench.types import ALL_SHOTS, Budget
+from bench.trials import Tuned, Tuning, parse_tuned, parse_tuning
+from bench.types import ALL_SHOTS, Budget, EvalRole
 
 SUITES_DIR = Path(__file__).parent / "suites"
 
 _TOP_KEYS = {
     "name", "description", "backbone", "seeds", "shots", "episodes", "queries",
-    "budget", "budgets", "tasks", "methods", "executor",
+    "budget", "budgets", "tasks", "methods", "executor", "tuning", "role", "tuned",
 }
 _COMPONENT_KEYS = {"name", "label", "config"}
 _TASK_KEYS = _COMPONENT_KEYS | {"backbone"}
@@ -77,15 +83,32 @@ class Suite:
     tasks: tuple[TaskSpec, ...]
     methods: tuple[Component, ...]
     executor: Mapping[str, Any]
+    tuning: Tuning = Tuning()  # the `xlbench tune` block (not part of the fingerprint)
+    role: EvalRole = "target"  # languages evaluated: "target" (runs) or "dev" (tuning trials)
+    tuned: Tuned | None = None  # the tuned file this run applies (bench.trials.attach)
 
     def resolved(self) -> dict[str, Any]:
         """A JSON-able dict of everything that determines the results."""
         return json.loads(json.dumps(dataclasses.asdict(self), sort_keys=True, default=str))
 
     def fingerprint(self) -> str:
-        """Hash of the resolved suite minus the executor (engines do not change scores)."""
-        body = {k: v for k, v in self.resolved().items() if k not in {"executor", "description"}}
+        """Hash of the resolved suite minus the executor (engines do not change scores) and
+        the tuning block; of a tuned file only the configs it chose count."""
+        body = {k: v for k, v in self.resolved().items()
+                if k not in {"executor", "description", "tuning", "tuned"}}
+        if self.tuned is not None:
+            body["tuned"] = sorted([e.task, e.method, json.loads(json.dumps(e.config, default=str))]
+                                   for e in self.tuned.entries)
+        if self.role == "target":
+            body.pop("role")  # runs keep the fingerprints they had before roles existed
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+
+    def method_config(self, task: str, method: str) -> Mapping[str, Any]:
+        """The config (task, method) runs with: the tuned file's choice, else the suite's."""
+        chosen = self.tuned.config(task, method) if self.tuned is not None else None
+        if chosen is not None:
+            return chosen
+        return next(m.config for m in self.methods if m.label == method)
 
 
 def suite_path(name_or_path: str) -> Path:
@@ -149,7 +172,16 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
         tasks=tasks,
         methods=methods,
         executor=dict(executor),
+        tuning=parse_tuning(raw.get("tuning"), source),
+        role=_role(raw.get("role", "target"), source),
+        tuned=parse_tuned(raw.get("tuned"), source),
     )
+
+
+def _role(value: Any, source: str) -> EvalRole:
+    if value not in ("target", "dev"):
+        raise SuiteError(f"{source}: 'role' must be 'target' or 'dev', got {value!r}")
+    return value
 
 
 def _no_unknown(raw: Mapping[str, Any], allowed: set[str], source: str, what: str) -> None:

@@ -21,6 +21,8 @@ from typing import Literal, Mapping
 TaskKind = Literal["classification", "qa", "summarization"]
 KINDS: tuple[TaskKind, ...] = ("classification", "qa", "summarization")
 Phase = Literal["source", "adapt"]
+#: The role of an evaluated language: ``dev`` (tuning only) or ``target`` (reported).
+EvalRole = Literal["dev", "target"]
 CellStatus = Literal["done", "failed", "diverged", "oom", "interrupted", "n/a"]
 
 #: ``shots`` value meaning "the whole support pool, one episode" (suite: ``shots: [all]``).
@@ -102,6 +104,7 @@ class TaskInfo:
     labels: tuple[str, ...] = ()  # classification label names (index = label id)
     source_langs: tuple[str, ...] = ()
     target_langs: tuple[str, ...] = ()
+    dev_langs: tuple[str, ...] = ()  # tuning / model selection only (never reported)
     languages: Mapping[str, LanguageInfo] = field(default_factory=dict)
     summary_sentences: int = 1  # summarization: k sentences to extract
     max_answer_tokens: int = 30  # qa: longest span the decoder may return

@@ -45,3 +45,25 @@ def check(task_name: str, source: SourceData, targets: Iterable[TargetData]) -> 
             f"{task_name}: split leaks test items into training: {'; '.join(found)}. "
             f"Split by item id (or article) across all languages."
         )
+
+
+def check_dev(task_name: str, devs: Iterable[TargetData], targets: Iterable[TargetData]) -> None:
+    """Dev queries (tuning) hold no item or article of any target test set (nor its
+    translation), and a dev pool is disjoint from its queries. Raise DataError otherwise."""
+    targets = list(targets)
+    test_ids = {ex.item_id for t in targets for ex in t.test}
+    test_groups = {ex.group for t in targets for ex in t.test if ex.group is not None}
+    found = []
+    for dev in devs:
+        for kind, hits in (
+            ("target-test item id(s)", sorted({ex.item_id for ex in dev.test} & test_ids)),
+            ("target-test article(s)", sorted({ex.group for ex in dev.test if ex.group} & test_groups)),
+            ("dev-pool item id(s)", sorted({ex.item_id for ex in dev.pool} & {ex.item_id for ex in dev.test})),
+        ):
+            if hits:
+                found.append(f"{len(hits)} {kind} in the {dev.lang} dev queries, e.g. {hits[:5]}")
+    if found:
+        raise DataError(
+            f"{task_name}: the dev split overlaps the test split: {'; '.join(found)}. Dev "
+            f"queries must come from items that are neither source-train nor target-test items."
+        )
