@@ -33,7 +33,7 @@ LABELS = ("negative", "neutral", "positive")
 LANGUAGES = tuple(sorted(NUSAX_ISO))
 DEFAULT_SOURCE = ("english", "indonesian")
 #: Dev languages (tuning only), not among the default targets.
-DEFAULT_DEV = ("javanese", "ngaju")
+DEFAULT_DEV = ("balinese", "ngaju")
 DEFAULT_TARGET = tuple(lang for lang in LANGUAGES if lang not in DEFAULT_SOURCE + DEFAULT_DEV)
 
 
