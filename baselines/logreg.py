@@ -49,7 +49,10 @@ _ABSENT = -1e9  # log-probability given to a class the support set does not cont
 
 @dataclass(frozen=True)
 class LogRegConfig(SourceTraining):
-    """Logistic regression on unit features (source-training fields used by "encoder" only)."""
+    """Logistic regression on unit features (source-training fields used by "encoder" only).
+
+    Defaults are the fallback of a tuned file and trial 0 of ``xlbench tune``
+    (``LogReg.search_space``, scored on dev languages only)."""
 
     features: Literal["encoder", "tfidf"] = "encoder"  # frozen source-trained trunk, or support TF-IDF (classification only)
     C: float = 1.0  # inverse L2 strength of scikit-learn LogisticRegression

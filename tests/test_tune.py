@@ -284,3 +284,69 @@ def test_tuning_a_task_without_dev_languages_is_refused(tmp_path, capsys):
     assert main(["tune", "--suite", str(suite), "--results-dir", str(tmp_path / "results")]) == 2
     assert "no dev languages" in capsys.readouterr().err
     assert not (tmp_path / "results" / "roles~tune").exists()
+
+
+def _real_tasks(root: Path, tmp: bool):
+    from tasks.masakhanews import MasakhaNews
+    from tasks.nusax import NusaX
+    from tasks.sib200 import Sib200
+    from tasks.xquad import XQuAD
+
+    if tmp:
+        return [
+            (Sib200(Sib200.Config(source_langs=("eng_Latn",), target_langs=("hau_Latn", "amh_Ethi")), root),
+             [root / "sib-200" / "data" / "annotated" / "hau_Latn", root / "sib-200" / "data" / "annotated" / "amh_Ethi"]),
+            (NusaX(NusaX.Config(target_langs=("javanese", "sundanese")), root),
+             [root / "nusax" / "datasets" / "sentiment" / "javanese", root / "nusax" / "datasets" / "sentiment" / "sundanese"]),
+            (XQuAD(XQuAD.Config(target_langs=("de", "zh"), source_articles=3, pool_articles=1), root),
+             [root / "xquad" / "xquad.de.json", root / "xquad" / "xquad.zh.json"]),
+            (MasakhaNews(MasakhaNews.Config(source_langs=("ibo", "yor"), target_langs=("amh", "hau")), root),
+             [root / "masakhane-news" / "data" / lang / f"{split}.tsv" for lang in ("amh", "hau") for split in ("dev", "test")]),
+        ]
+    return [(Sib200(Sib200.Config(), root), []), (NusaX(NusaX.Config(), root), []),
+            (XQuAD(XQuAD.Config(), root), []), (MasakhaNews(MasakhaNews.Config(max_source_per_lang=200), root), [])]
+
+
+def test_real_task_classes_tune_with_their_target_files_deleted(tmp_path):
+    """SIB-200, NusaX, XQuAD and MasakhaNEWS (fixtures): with every target language's data
+    files removed, the dev role validates and yields dev data; the target role fails."""
+    import shutil
+
+    from bench.task import evaluation_data
+    from tests.realdata import write_masakhane, write_nusax, write_sib, write_xquad
+
+    write_sib(tmp_path), write_nusax(tmp_path), write_xquad(tmp_path), write_masakhane(tmp_path)
+    for task, target_files in _real_tasks(tmp_path, tmp=True):
+        for path in target_files:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        task.validate("dev")
+        for lang in task.info().dev_langs:
+            data = evaluation_data(task, "dev", lang)
+            assert data.test and data.pool
+        with pytest.raises(DataError):
+            task.validate("target")
+
+
+def test_real_dev_splits_share_nothing_with_target_tests():
+    """On the real data (skipped when absent): every task's default dev queries hold no
+    target-test item id or article, nor a source-training one."""
+    from tests.realdata import real
+
+    for folder in ("sib-200", "nusax", "xquad", "masakhane-news"):
+        real(folder)
+    from tests.realdata import REAL
+
+    for task, _ in _real_tasks(REAL, tmp=False):
+        info = task.info()
+        check_roles(info)
+        assert info.dev_langs and set(info.dev_langs).isdisjoint(info.target_langs)
+        task.validate("target")  # includes the dev/test leakage check
+        source = {ex.item_id for ex in task.source().all()}
+        tests = {ex.item_id for lang in info.target_langs for ex in task.target(lang).test}
+        groups = {ex.group for lang in info.target_langs for ex in task.target(lang).test if ex.group}
+        for lang in info.dev_langs:
+            dev = task.dev(lang)
+            ids = {ex.item_id for ex in dev.test}
+            assert len(ids) >= 20, (info.name, lang, len(ids))
+            assert ids.isdisjoint(tests) and ids.isdisjoint(source), (info.name, lang)
+            assert groups.isdisjoint(ex.group for ex in dev.test if ex.group)
