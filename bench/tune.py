@@ -160,7 +160,31 @@ def write(path: Path, suite: Suite, trial_suite: Suite, run_dir: Path, entries: 
     tmp = path.with_suffix(".tmp")
     tmp.write_text(head + yaml.safe_dump(doc, sort_keys=False, width=100), encoding="utf-8")
     os.replace(tmp, path)
+    write_table(path)
     return path
+
+
+def write_table(path: Path) -> Path:
+    """``<tuned file>.md`` beside it: the trial table (every trial's score) for reviewers."""
+    import yaml
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = doc["entries"]
+    t = doc["tuning"]
+    lines = [f"# Tuning of suite `{doc['suite']}` on dev languages", "",
+             f"Written by `xlbench tune` ({doc.get('created')}, git {str(doc.get('git_sha'))[:12]}, "
+             f"{doc.get('seconds')} s): {t['trials']} trials per method ({t['sampler']} sampler, seed "
+             f"{t['seed']}; trial 0 = the Config defaults; a method with no search space gets 1), "
+             f"seeds {t['seeds']}, {t['episodes']} dev episodes, K {t['shots'] or 'of the suite'}, "
+             f"budget {doc.get('budget')}. Dev languages: "
+             + "; ".join(f"{k}: {', '.join(v)}" for k, v in doc["dev_langs"].items()) + ".", "",
+             "## Chosen configs", "", trial_table(entries), "", "## Every trial", ""]
+    for e in entries:
+        scores = ", ".join("-" if h["score"] is None else f"{h['score']:.1f}" for h in e["history"])
+        lines.append(f"- {e['task']} / {e['method']} ({e['metric']}): {scores}")
+    out = path.with_suffix(".md")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
 
 
 def _relative(path: Path) -> str:
