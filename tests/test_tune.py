@@ -131,6 +131,8 @@ def test_tune_never_reads_target_data(tmp_path, capsys):
     assert set(cells["lang"]) == {"dv1", "dv2"}  # only dev languages were evaluated
     langs = json.loads((trial_run / "languages.json").read_text())
     assert {r["role"] for r in langs} == {"source", "dev"}
+    assert main(["report", "--results", str(trial_run), "--out", str(tmp_path / "trial-report")]) == 0
+    assert "scores are on DEV languages" in (tmp_path / "trial-report" / "report.md").read_text()
     capsys.readouterr()
     args = ["run", "--suite", str(suite), "--results-dir", str(tmp_path / "results"), "--data-dir", str(data)]
     assert main(args) == 2

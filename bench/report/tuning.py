@@ -116,6 +116,9 @@ def tuning_figure(manifests: Sequence[dict]) -> "Figure | None":
 def header_text(manifests: Sequence[dict]) -> str:
     """One sentence for the report header: the tuned file and the trials each method got."""
     tuned = _tuned(manifests)
+    if any((m.get("suite") or {}).get("role") == "dev" for m in manifests):
+        return ("These are tuning trials (`xlbench tune`): the scores are on DEV languages, "
+                "used only to choose configs; they are not results.")
     if not tuned:
         return ("Configs were not tuned for this run (no tuned file: every method ran its suite "
                 "config / Config defaults). Run `xlbench tune` to give every method the same "
