@@ -3,8 +3,9 @@
 For each (task, role, language, shots K, episode index) the support set is drawn from a
 seed that depends only on those values, and the query set from a seed that depends only on
 (task, role, language, episode index) — the same queries at every K. The role (``dev`` for
-tuning, ``target`` for reporting) is a seed input, so a dev episode is never a test one. Every method therefore sees
-identical support and query sets, which makes all comparisons paired. The seeds do not
+tuning, ``target`` for reporting) is a seed input, so a dev episode is never a test one.
+Every method therefore sees identical support and query sets, which makes all
+comparisons paired. The seeds do not
 depend on the run's seed: the run seed varies the *methods* (initialisation, sampling),
 the episodes stay the benchmark's.
 """

@@ -79,7 +79,7 @@ def prepare(
             continue
         task = build_task(spec, data_dir)
         check_roles(task.info())
-        task.validate(suite.role)  # role "dev" (tuning) reads source and dev data only
+        _validate(task, spec.label, suite.role)
         infos[spec.label] = task.info()
         backbone = build_backbone(spec)
         if hasattr(backbone, "validate"):
@@ -100,6 +100,24 @@ def prepare(
     )
     done = frozenset(store.finished_cells(run_dir)) if run_dir.exists() else frozenset()
     return Prepared(suite, run_dir, data_dir, infos, cells, done)
+
+
+def _validate(task: Any, label: str, role: str) -> None:
+    """``task.validate()``; for a tuning run ``task.validate("dev")``, which reads source
+    and dev data only. A task whose ``validate`` takes no role cannot promise that."""
+    if role == "target":
+        task.validate()
+        return
+    import inspect
+
+    if "role" not in inspect.signature(task.validate).parameters:
+        raise XlbenchError(
+            f"task {label!r} ({type(task).__name__}) overrides validate() without a 'role' "
+            f"parameter, so it cannot be validated for tuning without reading target data; "
+            f"give it `validate(self, role=\"target\")` that reads only source and dev data "
+            f"when role is \"dev\" (see bench/task.py)"
+        )
+    task.validate(role)
 
 
 def _evaluated(info: TaskInfo, role: str) -> tuple[str, ...]:
