@@ -352,3 +352,21 @@ def test_real_dev_splits_share_nothing_with_target_tests():
             assert len(ids) >= 20, (info.name, lang, len(ids))
             assert ids.isdisjoint(tests) and ids.isdisjoint(source), (info.name, lang)
             assert groups.isdisjoint(ex.group for ex in dev.test if ex.group)
+
+
+class LegacyValidate(RoleToy):
+    """A task from before roles: its validate() reads everything and takes no role."""
+
+    def validate(self) -> None:
+        self.source()
+        for lang in self.info().target_langs:
+            self.target(lang)
+
+
+@pytest.mark.fault(area="preflight", case="task validate() without a role",
+                   behaviour="tune exits 2 before any work; run still validates it")
+def test_a_task_whose_validate_takes_no_role_is_not_tuned(tmp_path, capsys):
+    suite = _suite(tmp_path, tasks=[{"name": "tests.test_tune:LegacyValidate", "label": "legacy"}])
+    assert main(["tune", "--suite", str(suite), "--results-dir", str(tmp_path / "results")]) == 2
+    assert "without a 'role' parameter" in capsys.readouterr().err
+    assert not (tmp_path / "results" / "roles~tune").exists()
