@@ -139,14 +139,16 @@ def write(path: Path, suite: Suite, trial_suite: Suite, run_dir: Path, entries: 
 
     import yaml
 
-    from bench.runner import _git_sha
+    from bench import store
 
+    manifest = store.read_json(run_dir / "manifest.json")  # the code the trials ran, not today's
     doc = {
         "suite": suite.name,
         "role": "dev",
         "tuning": _plain(dataclasses.asdict(suite.tuning)),
         "trial_run": _relative(run_dir),
-        "git_sha": _git_sha(),
+        "git_sha": manifest.get("git_sha"),
+        "git_dirty": manifest.get("git_dirty"),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(seconds, 1),
         "dev_langs": {k: list(v) for k, v in dev_langs.items()},
