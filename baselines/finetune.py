@@ -19,12 +19,13 @@ FLOPs per example are measured once on a sample batch (:mod:`bench.backbones.flo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Sequence
+from typing import TYPE_CHECKING, ClassVar, Literal, Mapping, Sequence
 
 from bench.configcheck import Checked, bounded
 from baselines.trained import ModelMethod
 from bench.budget import BudgetExhausted
 from bench.method import MethodRole
+from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
 
 #: The state key that carries the FLOPs per example through a checkpoint (not a model tensor).
@@ -41,8 +42,11 @@ if TYPE_CHECKING:  # pragma: no cover
 class SourceTraining(Checked):
     """Source-training hyper-parameters, shared by every method built on :func:`source_train`.
 
-    ``lr``'s sweep (tuned with the same effort as Reptile and MAML) and its outcome are in
-    examples/tuning/finetune.yaml."""
+    These defaults are what a run uses when no tuned file applies (``xlbench run
+    --no-tuned``, or a (task, method) the file does not name) and trial 0 of every
+    ``xlbench tune``; the tuned values come from dev languages only (``search_space`` on
+    each method, the same number of trials for every method). They were set for the
+    default suite's 6000-pass budget and make no claim about any target language."""
 
     lr: float = bounded(1e-2, gt=0)  # Adam learning rate for source training (all parameters)
     batch_size: int = bounded(32, ge=1, le=1_000_000)  # source examples per optimizer step
@@ -107,6 +111,12 @@ class FineTune(ModelMethod):
 
     Config: ClassVar[type] = FineTuneConfig
     role: ClassVar[MethodRole] = "transfer"  # a standard transfer baseline
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "lr": LogUniform(1e-3, 3e-2),
+        "batch_size": Choice((16, 32, 64)),
+        "adapt_lr": LogUniform(1e-4, 1e-2),
+        "adapt_steps": IntRange(5, 40, log=True),
+    }
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = True
     supports_generative: ClassVar[bool] = True  # the loss and predict go through the model

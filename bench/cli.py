@@ -1,4 +1,4 @@
-"""``xlbench``: run | report | results | list | check | new-method | new-task | check-task | data fetch.
+"""``xlbench``: run | tune | report | results | list | check | new-method | new-task | check-task | data fetch.
 
 Every user error (unknown name, bad suite, bad data) becomes one clear message on stderr and
 exit status 2, before any training starts. Exit 1 means some cells failed; 130 means the
@@ -59,31 +59,39 @@ def _progress(total: int) -> tuple[Callable[[dict], None], Callable[[], None]]:
     return line, lambda: None
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from bench import registry
+def _with_tuned(suite, args: argparse.Namespace):  # noqa: ANN001, ANN202 - Suite in, Suite out
+    """The suite with its tuned file applied (``--tuned PATH``, else the suite's own, if it
+    exists), unless ``--no-tuned``."""
     from bench import suite as suites
-    from bench.runner import prepare
+    from bench.errors import SuiteError
+    from bench.trials import attach, tuned_path
 
-    suite = suites.load_suite(args.suite)
-    # Names of the suite only select cells of its run; any other name makes a new suite.
-    only_tasks = args.task or ()
-    if any(t not in {s.label for s in suite.tasks} for t in only_tasks):
-        suite, only_tasks = suites.with_tasks(suite, args.task), ()
-    only_methods = args.method or ()
-    if any(m not in {s.label for s in suite.methods} for m in only_methods):
-        suite, only_methods = suites.with_methods(suite, args.method), ()
-    prepared = prepare(suite, Path(args.results_dir), _data_dir(args.data_dir), args.new_run,
-                       only_tasks, only_methods, retry_failed=args.retry_failed)
-    pending = prepared.pending
-    retried = f" ({len(prepared.retry)} failed, computed again)" if prepared.retry else ""
-    print(f"suite {suite.name}: {len(prepared.cells)} cells, {len(prepared.cells) - len(pending)} already "
-          f"finished, {len(pending)} to compute{retried} -> {prepared.run_dir}", file=sys.stderr)
-    if not pending:
-        print(_nothing_to_do(args, prepared), file=sys.stderr)
-        return 0
-    executor_name = args.executor or suite.executor.get("name", "local")
+    if args.no_tuned:
+        return suite
+    if args.tuned:
+        path = Path(args.tuned)
+        if not path.is_file():
+            raise SuiteError(f"--tuned {path}: no such file; run `xlbench tune --suite {args.suite}` first")
+    else:
+        path = tuned_path(suites.suite_path(args.suite), suite.name, suite.tuning)
+        if not path.is_file():
+            print(f"no tuned file {path}: running the suite's own configs (make one with "
+                  f"`xlbench tune --suite {args.suite}`)", file=sys.stderr)
+            return suite
+    display = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+    tuned = attach(suite, path, display)
+    counts = sorted({(e.method, e.trials) for e in tuned.tuned.entries})
+    print(f"tuned configs from {display} (trials: "
+          + ", ".join(f"{m} {n}" for m, n in counts) + ")", file=sys.stderr)
+    return tuned
+
+
+def _execute(prepared, suite, args: argparse.Namespace):  # noqa: ANN001, ANN202
+    """Run the pending groups of ``prepared`` on the chosen executor, with progress."""
+    from bench import registry
     from bench.executors import EXECUTORS
 
+    executor_name = args.executor or suite.executor.get("name", "local")
     if executor_name not in EXECUTORS:
         from bench.errors import UnknownNameError
 
@@ -96,11 +104,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     check_options(executor_name, options, "--executor/--workers")  # exit 2 before any work
     executor = registry._import(EXECUTORS[executor_name], executor_name, "backbone")(options)
-    tick, stop = _progress(len(pending))
+    tick, stop = _progress(len(prepared.pending))
     try:
-        summary = executor.run(prepared, tick)
+        return executor.run(prepared, tick)
     finally:
         stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench import suite as suites
+    from bench.runner import prepare
+
+    suite = suites.load_suite(args.suite)
+    # Names of the suite only select cells of its run; any other name makes a new suite.
+    only_tasks = args.task or ()
+    if any(t not in {s.label for s in suite.tasks} for t in only_tasks):
+        suite, only_tasks = suites.with_tasks(suite, args.task), ()
+    only_methods = args.method or ()
+    if any(m not in {s.label for s in suite.methods} for m in only_methods):
+        suite, only_methods = suites.with_methods(suite, args.method), ()
+    suite = _with_tuned(suite, args)
+    prepared = prepare(suite, Path(args.results_dir), _data_dir(args.data_dir), args.new_run,
+                       only_tasks, only_methods, retry_failed=args.retry_failed)
+    pending = prepared.pending
+    retried = f" ({len(prepared.retry)} failed, computed again)" if prepared.retry else ""
+    print(f"suite {suite.name}: {len(prepared.cells)} cells, {len(prepared.cells) - len(pending)} already "
+          f"finished, {len(pending)} to compute{retried} -> {prepared.run_dir}", file=sys.stderr)
+    if not pending:
+        print(_nothing_to_do(args, prepared), file=sys.stderr)
+        return 0
+    summary = _execute(prepared, suite, args)
     counts = ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items()))
     print(f"computed {summary.computed} cells ({counts}); skipped {summary.skipped} finished; "
           f"results in {prepared.run_dir}", file=sys.stderr)
@@ -118,6 +151,48 @@ def _nothing_to_do(args: argparse.Namespace, prepared: "Prepared") -> str:
         out += (f"; {len(prepared.failed)} cells are failed/oom: `xlbench run{suite}{root} --retry-failed` "
                 "computes them again")
     return out + f"; `xlbench run{suite}{root} --new-run` starts a fresh run folder beside it"
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import dataclasses
+    import time
+
+    from bench import suite as suites, tune
+    from bench.runner import prepare
+    from bench.trials import tuned_path
+
+    start = time.perf_counter()
+    suite = suites.load_suite(args.suite)
+    if args.trials is not None:
+        if args.trials < 1:
+            from bench.errors import SuiteError
+
+            raise SuiteError(f"--trials must be >= 1, got {args.trials}")
+        suite = dataclasses.replace(suite, tuning=dataclasses.replace(suite.tuning, trials=args.trials))
+    trial_suite, plans = tune.plan(suite)
+    tune.check_equal(plans)
+    out = Path(args.out) if args.out else tuned_path(suites.suite_path(args.suite), suite.name, suite.tuning)
+    prepared = prepare(trial_suite, Path(args.results_dir), _data_dir(args.data_dir), new_run=True)
+    pending = prepared.pending
+    spaced = [p for p in plans if p.space]
+    print(f"tuning {suite.name}: {len(spaced)} method(s) x {suite.tuning.trials} trials"
+          + (f", {len(plans) - len(spaced)} with no search space x 1 trial" if len(spaced) < len(plans) else "")
+          + f" on dev languages {', '.join(f'{k}: {list(i.dev_langs)}' for k, i in prepared.infos.items())}; "
+          f"{len(prepared.cells)} cells, {len(pending)} to compute -> {prepared.run_dir}", file=sys.stderr)
+    status = 0
+    if pending:
+        summary = _execute(prepared, trial_suite, args)
+        status = 1 if summary.statuses.get("failed") else 0  # a diverged trial is a result
+        print(f"computed {summary.computed} trial cells ("
+              + ", ".join(f"{v} {k}" for k, v in sorted(summary.statuses.items())) + ")", file=sys.stderr)
+    kinds = {k: i.kind for k, i in prepared.infos.items()}
+    entries = tune.collect(suite, trial_suite, prepared.run_dir, plans, kinds)
+    dev = {k: i.dev_langs for k, i in prepared.infos.items()}
+    path = tune.write(out, suite, trial_suite, prepared.run_dir, entries, dev, time.perf_counter() - start)
+    print(tune.trial_table(entries))
+    print(f"wrote {path} ({time.perf_counter() - start:.0f} s); `xlbench run --suite {args.suite}` uses it",
+          file=sys.stderr)
+    return status
 
 
 def _runs(args: argparse.Namespace) -> list[Path]:
@@ -287,7 +362,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "kept as *.retried-N)")
     p.add_argument("--executor", help="engine: local (default: supervised worker subprocesses), dask, slurm, inline (this process)")
     p.add_argument("--workers", type=int, help="parallel workers for executors that have them")
+    p.add_argument("--tuned", metavar="PATH", help="tuned-config file to apply (default: the suite's "
+                   "tuned/<name>.yaml beside it, when it exists)")
+    p.add_argument("--no-tuned", action="store_true", help="ignore tuned files: run the suite's own configs")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("tune", help="tune every method with the same number of trials on dev languages",
+                       description="Give every method of the suite the same number of trials (its "
+                                   "tuning: block; trial 0 = its defaults) over its declared search space, "
+                                   "scored on the tasks' dev languages only (target data is never read), "
+                                   "and write the tuned-config file `xlbench run` applies. Trials are "
+                                   "ordinary cells: rerunning resumes.")
+    common(p)
+    p.add_argument("--trials", type=int, help="override tuning.trials (the same for every method)")
+    p.add_argument("--out", help="where to write the tuned file (default: tuned/<suite>.yaml beside the suite)")
+    p.add_argument("--data-dir", help="folder holding real datasets (or env XLBENCH_DATA)")
+    p.add_argument("--executor", help="engine, as for `run`")
+    p.add_argument("--workers", type=int, help="parallel workers for executors that have them")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("report", help="render tables, figures and index.html from stored results",
                        description="Reads results only (never trains) and writes reports/<suite>/.")

@@ -1,9 +1,11 @@
 """Fixed, shared evaluation episodes (docs/architecture.md, "The protocol").
 
-For each (task, target language, shots K, episode index) the support set is drawn from a
+For each (task, role, language, shots K, episode index) the support set is drawn from a
 seed that depends only on those values, and the query set from a seed that depends only on
-(task, language, episode index) — the same queries at every K. Every method therefore sees
-identical support and query sets, which makes all comparisons paired. The seeds do not
+(task, role, language, episode index) — the same queries at every K. The role (``dev`` for
+tuning, ``target`` for reporting) is a seed input, so a dev episode is never a test one.
+Every method therefore sees identical support and query sets, which makes all
+comparisons paired. The seeds do not
 depend on the run's seed: the run seed varies the *methods* (initialisation, sampling),
 the episodes stay the benchmark's.
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from bench.seeding import generator
 from bench.task import TargetData
-from bench.types import ALL_SHOTS, EvalEpisode, Example, TaskInfo
+from bench.types import ALL_SHOTS, EvalEpisode, EvalRole, Example, TaskInfo
 
 
 @dataclass(frozen=True)
@@ -32,19 +34,20 @@ def build_episodes(
     shots: int,
     episodes: int,
     queries: int | None,
+    role: EvalRole = "target",
 ) -> list[ScoredEpisode]:
-    """The fixed episodes of one (task, language, shots): identical for every method."""
+    """The fixed episodes of one (task, role, language, shots): identical for every method."""
     if not data.test:
         return []
     count = 1 if shots == ALL_SHOTS else episodes
     out = []
     for index in range(count):
-        q_rng = generator("queries", task_label, data.lang, index)
+        q_rng = generator("queries", task_label, role, data.lang, index)
         test = list(data.test)
         if queries is not None and queries < len(test):
             picks = sorted(q_rng.choice(len(test), size=queries, replace=False).tolist())
             test = [test[i] for i in picks]
-        support = _support(task_label, info, data, shots, index)
+        support = _support(task_label, info, data, shots, index, role)
         episode = EvalEpisode(
             info=info,
             lang=data.lang,
@@ -57,12 +60,13 @@ def build_episodes(
     return out
 
 
-def _support(task_label: str, info: TaskInfo, data: TargetData, shots: int, index: int) -> tuple[Example, ...]:
+def _support(task_label: str, info: TaskInfo, data: TargetData, shots: int, index: int,
+             role: EvalRole = "target") -> tuple[Example, ...]:
     if shots == ALL_SHOTS:
         return data.pool
     if shots == 0:
         return ()
-    rng = generator("support", task_label, data.lang, shots, index)
+    rng = generator("support", task_label, role, data.lang, shots, index)
     pool = list(data.pool)
     if info.kind != "classification":
         take = min(shots, len(pool))

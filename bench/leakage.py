@@ -48,10 +48,43 @@ def check(task_name: str, source: SourceData, targets: Iterable[TargetData]) -> 
         )
 
 
-def check_task(task: Task, label: str | None = None) -> None:
-    """Read ``task``'s source data and every target language's data; raise DataError on a leak.
+def check_task(task: Task, label: str | None = None, role: str = "target") -> None:
+    """Read ``task``'s source, dev and (unless tuning, ``role="dev"``) target data; raise
+    DataError on a leak: source vs dev, source vs target, and dev queries vs target tests.
 
     ``label`` names the task in the message (the suite label; default the task's own name).
+    A tuning run never reads target data, so only source vs dev is checked then.
     """
     info = task.info()
-    check(label or info.name, task.source(), [task.target(lang) for lang in info.target_langs])
+    name = label or info.name
+    source = task.source()
+    devs = [task.dev(lang) for lang in info.dev_langs]
+    if devs:
+        check(name, source, devs)
+    if role == "target":
+        targets = [task.target(lang) for lang in info.target_langs]
+        check(name, source, targets)
+        if devs:
+            check_dev(name, devs, targets)
+
+
+def check_dev(task_name: str, devs: Iterable[TargetData], targets: Iterable[TargetData]) -> None:
+    """Dev queries (tuning) hold no item or article of any target test set (nor its
+    translation), and a dev pool is disjoint from its queries. Raise DataError otherwise."""
+    targets = list(targets)
+    test_ids = {ex.item_id for t in targets for ex in t.test}
+    test_groups = {ex.group for t in targets for ex in t.test if ex.group is not None}
+    found = []
+    for dev in devs:
+        for kind, hits in (
+            ("target-test item id(s)", sorted({ex.item_id for ex in dev.test} & test_ids)),
+            ("target-test article(s)", sorted({ex.group for ex in dev.test if ex.group} & test_groups)),
+            ("dev-pool item id(s)", sorted({ex.item_id for ex in dev.pool} & {ex.item_id for ex in dev.test})),
+        ):
+            if hits:
+                found.append(f"{len(hits)} {kind} in the {dev.lang} dev queries, e.g. {hits[:5]}")
+    if found:
+        raise DataError(
+            f"{task_name}: the dev split overlaps the test split: {'; '.join(found)}. Dev "
+            f"queries must come from items that are neither source-train nor target-test items."
+        )

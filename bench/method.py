@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 from bench.errors import XlbenchError
 from bench.types import EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from bench.backbones.base import UnitModel
     from bench.budget import Meter
+    from bench.searchspace import Space
 
 ModelFactory = Callable[[], "UnitModel"]
 
@@ -40,10 +42,14 @@ class Method(ABC):
     ``zero_shot`` says whether K = 0 (no support set) is meaningful for the method, and
     ``supports_generative`` whether it works on a seq2seq backbone, whose "units" are
     generated tokens (only gradient-based methods do; others are recorded n/a there).
+    ``search_space`` maps Config field names to :mod:`bench.searchspace` ranges that
+    ``xlbench tune`` may vary (the same number of trials for every method); a method that
+    declares none is tuned over nothing (one trial, its defaults).
     """
 
     Config: ClassVar[type]
     role: ClassVar[MethodRole]  # no default: every concrete method declares it
+    search_space: ClassVar[Mapping[str, "Space"]] = {}
     kinds: ClassVar[frozenset[TaskKind]]
     zero_shot: ClassVar[bool] = True
     supports_generative: ClassVar[bool] = False  # runs on seq2seq (abstractive) backbones

@@ -84,6 +84,7 @@ def prepare(
     pending again; :func:`open_run` sets their old records aside.
     """
     from bench import datafiles
+    from bench.task import check_roles
 
     infos: dict[str, TaskInfo] = {}
     with datafiles.recording() as read:
@@ -91,14 +92,15 @@ def prepare(
             if only_tasks and spec.label not in only_tasks:
                 continue
             task = build_task(spec, data_dir)
-            task.validate()
-            leakage.check_task(task, spec.label)  # every task, also one that never mentions leakage
+            check_roles(task.info())
+            _validate(task, spec.label, suite.role)
+            leakage.check_task(task, spec.label, suite.role)  # every task, also one that never mentions leakage
             infos[spec.label] = task.info()
             backbone = build_backbone(spec)
             if hasattr(backbone, "validate"):
                 backbone.validate()
     for label, info in infos.items():
-        for lang in (*info.source_langs, *info.target_langs):
+        for lang in (*info.source_langs, *info.dev_langs, *info.target_langs):
             safe_name(lang, f"language code of task {label!r}", "preflight")  # cell files are named by it
     for m in suite.methods:
         method_role(registry.resolve("method", m.name))  # a method without a valid role stops here
@@ -111,7 +113,7 @@ def prepare(
         for m in suite.methods
         if not only_methods or m.label in only_methods
         for seed in suite.seeds
-        for lang in infos[spec.label].target_langs
+        for lang in _evaluated(infos[spec.label], suite.role)
         for shots in suite.shots
     )
     statuses = store.final_statuses(run_dir) if run_dir.exists() else {}
@@ -159,6 +161,35 @@ def _check_same_code(run_dir: Path) -> None:
             f"{started[:12]} to finish it (git checkout {started[:12]}), or move that folder aside "
             "to compute the whole run again with this code."
         )
+
+
+def _validate(task: Any, label: str, role: str) -> None:
+    """``task.validate()``; for a tuning run ``task.validate("dev")``, which reads source
+    and dev data only. A task whose ``validate`` takes no role cannot promise that."""
+    if role == "target":
+        task.validate()
+        return
+    import inspect
+
+    if "role" not in inspect.signature(task.validate).parameters:
+        raise XlbenchError(
+            f"task {label!r} ({type(task).__name__}) overrides validate() without a 'role' "
+            f"parameter, so it cannot be validated for tuning without reading target data; "
+            f"give it `validate(self, role=\"target\")` that reads only source and dev data "
+            f"when role is \"dev\" (see bench/task.py)"
+        )
+    task.validate(role)
+
+
+def _evaluated(info: TaskInfo, role: str) -> tuple[str, ...]:
+    """The languages a run evaluates: the dev ones in a tuning run, else the targets."""
+    langs = info.dev_langs if role == "dev" else info.target_langs
+    if not langs:
+        raise XlbenchError(
+            f"task {info.name!r} has no {role} languages; set {role}_langs in its config "
+            f"(the suite's task 'config:')" + (" to tune it" if role == "dev" else "")
+        )
+    return langs
 
 
 def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
@@ -239,7 +270,8 @@ def write_manifest(prepared: Prepared) -> None:
         })
     rows = []
     for label, info in prepared.infos.items():
-        for role, langs in (("source", info.source_langs), ("target", info.target_langs)):
+        evaluated = info.dev_langs if prepared.suite.role == "dev" else info.target_langs
+        for role, langs in (("source", info.source_langs), (prepared.suite.role, evaluated)):
             for lang in langs:
                 meta = info.languages.get(lang)
                 rows.append({"task": label, "lang": lang, "role": role,
@@ -310,6 +342,7 @@ def compute_group(
     from bench.budget import Meter
     from bench.episodes import build_episodes
     from bench.metrics import score
+    from bench.task import evaluation_data
 
     suite = parse_suite(_unresolve(suite_dict), source="manifest")
     spec = next(t for t in suite.tasks if t.label == source_key.task)
@@ -322,7 +355,7 @@ def compute_group(
     backbone = build_backbone(spec)
     init_seed = derive_seed("init", key, source_key.seed)
     method = method_cls(
-        instantiate(method_cls, mspec.config),
+        instantiate(method_cls, suite.method_config(spec.label, mspec.label)),
         lambda: backbone.build(info, init_seed),
         info,
         generator("method", key, mspec.label, source_key.seed),
@@ -355,8 +388,8 @@ def compute_group(
             rec.update(source_outcome, scores=[], audit=None)
         else:
             rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
-            episodes = build_episodes(key, info, task.target(cell.lang), cell.shots,
-                                      suite.episodes, suite.queries)
+            episodes = build_episodes(key, info, evaluation_data(task, suite.role, cell.lang),
+                                      cell.shots, suite.episodes, suite.queries, suite.role)
             try:
                 for scored in episodes:
                     meter = Meter("adapt", budget.adapt_examples)
@@ -472,4 +505,7 @@ def _unresolve(resolved: dict) -> dict:
         "methods": [comp(m) for m in resolved["methods"]],
         "executor": resolved.get("executor", {"name": "local"}),
         "reference": resolved.get("reference"),
+        "tuning": {k: v for k, v in (resolved.get("tuning") or {}).items() if v is not None},
+        "role": resolved.get("role", "target"),
+        "tuned": resolved.get("tuned"),
     }

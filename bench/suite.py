@@ -21,6 +21,11 @@ Schema (see ``bench/suites/default.yaml``)::
     executor: {name: local, workers: 1}
     reference: finetune           # the method label every method is compared with in the report
                                   # (default: finetune, when the suite has a method labelled so)
+    tuning: {trials: 16, sampler: random, seeds: [0], episodes: 3, shots: [1, 5]}  # `xlbench tune`
+
+``role`` (``target``, or ``dev`` in the trial suites ``xlbench tune`` derives) and ``tuned``
+(the tuned file a run applied, :func:`bench.trials.attach`) are written by xlbench into
+the manifest; a hand-written suite leaves them out.
 
 Every value is checked before any work (exit 2 naming the key, the value and what is
 valid): config fields by type and declared range (:mod:`bench.configcheck`), executor
@@ -44,17 +49,18 @@ import yaml
 from bench import registry
 from bench.configcheck import INT64_MAX, ConfigError, build
 from bench.errors import SuiteError, XlbenchError
-from bench.types import ALL_SHOTS, Budget
+from bench.trials import Tuned, Tuning, parse_tuned, parse_tuning
+from bench.types import ALL_SHOTS, Budget, EvalRole
 
 SUITES_DIR = Path(__file__).parent / "suites"
 #: The reference method label when a suite names none (and has a method labelled so).
 DEFAULT_REFERENCE = "finetune"
 #: Resolved-suite keys that do not change what a run computes: not part of the fingerprint.
-_NOT_FINGERPRINTED = frozenset({"executor", "description", "reference"})
+_NOT_FINGERPRINTED = frozenset({"executor", "description", "reference", "tuning", "tuned"})
 
 _TOP_KEYS = {
     "name", "description", "backbone", "seeds", "shots", "episodes", "queries",
-    "budget", "budgets", "tasks", "methods", "executor", "reference",
+    "budget", "budgets", "tasks", "methods", "executor", "reference", "tuning", "role", "tuned",
 }
 _COMPONENT_KEYS = {"name", "label", "config"}
 _TASK_KEYS = _COMPONENT_KEYS | {"backbone"}
@@ -92,6 +98,9 @@ class Suite:
     methods: tuple[Component, ...]
     executor: Mapping[str, Any]
     reference: str | None = None  # report setting: the method label others are compared with
+    tuning: Tuning = Tuning()  # the `xlbench tune` block (not part of the fingerprint)
+    role: EvalRole = "target"  # languages evaluated: "target" (runs) or "dev" (tuning trials)
+    tuned: Tuned | None = None  # the tuned file this run applies (bench.trials.attach)
 
     def resolved(self) -> dict[str, Any]:
         """A JSON-able dict of everything that determines the results."""
@@ -99,9 +108,21 @@ class Suite:
 
     def fingerprint(self) -> str:
         """Hash of the resolved suite minus what does not change scores (executor, description,
-        the report's reference)."""
+        the report's reference, the tuning block); of a tuned file only the configs it chose count."""
         body = {k: v for k, v in self.resolved().items() if k not in _NOT_FINGERPRINTED}
+        if self.tuned is not None:
+            body["tuned"] = sorted([e.task, e.method, json.loads(json.dumps(e.config, default=str))]
+                                   for e in self.tuned.entries)
+        if self.role == "target":
+            body.pop("role", None)  # runs keep the fingerprints they had before roles existed
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+
+    def method_config(self, task: str, method: str) -> Mapping[str, Any]:
+        """The config (task, method) runs with: the tuned file's choice, else the suite's."""
+        chosen = self.tuned.config(task, method) if self.tuned is not None else None
+        if chosen is not None:
+            return chosen
+        return next(m.config for m in self.methods if m.label == method)
 
 
 def suite_path(name_or_path: str) -> Path:
@@ -212,11 +233,20 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
         methods=methods,
         executor=dict(executor),
         reference=reference,
+        tuning=parse_tuning(raw.get("tuning"), source),
+        role=_role(raw.get("role", "target"), source),
+        tuned=parse_tuned(raw.get("tuned"), source),
     )
 
 
 def _default_reference(labels: list[str]) -> str | None:
     return DEFAULT_REFERENCE if DEFAULT_REFERENCE in labels else None
+
+
+def _role(value: Any, source: str) -> EvalRole:
+    if value not in ("target", "dev"):
+        raise SuiteError(f"{source}: 'role' must be 'target' or 'dev', got {value!r}")
+    return value
 
 
 def _no_unknown(raw: Mapping[str, Any], allowed: set[str], source: str, what: str) -> None:

@@ -27,6 +27,9 @@ Phase = Literal["source", "adapt"]
 #: The largest budget cap (labelled-example passes): beyond any real run, within 64 bits.
 MAX_PASSES = 10**12
 
+#: The role of an evaluated language: ``dev`` (tuning only) or ``target`` (reported).
+EvalRole = Literal["dev", "target"]
+
 #: ``shots`` value meaning "the whole support pool, one episode" (suite: ``shots: [all]``).
 ALL_SHOTS = -1
 
@@ -106,6 +109,7 @@ class TaskInfo:
     labels: tuple[str, ...] = ()  # classification label names (index = label id)
     source_langs: tuple[str, ...] = ()
     target_langs: tuple[str, ...] = ()
+    dev_langs: tuple[str, ...] = ()  # tuning / model selection only (never reported)
     languages: Mapping[str, LanguageInfo] = field(default_factory=dict)
     summary_sentences: int = 1  # summarization: k sentences to extract
     max_answer_tokens: int = 30  # qa: longest span the decoder may return

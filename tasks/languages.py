@@ -89,9 +89,13 @@ def language_info(code: str, iso3: str | None = None, script: str | None = None)
 
 
 def check_languages(
-    task: str, source: tuple[str, ...], target: tuple[str, ...], available: tuple[str, ...]
+    task: str, source: tuple[str, ...], target: tuple[str, ...] | None, available: tuple[str, ...],
+    dev: tuple[str, ...] = (),
 ) -> None:
-    """Every configured language exists, and none is both source and target.
+    """Every configured language exists, and none is in two roles (source, dev, target).
+
+    ``target=None`` (tuning) checks the source and dev languages only: a tuning run never
+    looks for target files.
 
     Raises DataError naming the unknown languages and the valid ones (with near matches).
     """
@@ -99,7 +103,9 @@ def check_languages(
 
     from bench.errors import DataError
 
-    unknown = [lang for lang in (*source, *target) if lang not in available]
+    checked = target is not None
+    target = target or ()
+    unknown = [lang for lang in (*source, *dev, *target) if lang not in available]
     if unknown:
         near = {u: difflib.get_close_matches(u, available, n=3) for u in unknown}
         raise DataError(
@@ -113,5 +119,13 @@ def check_languages(
             f"never seen in training except its K-shot support set (docs/architecture.md, 'The protocol'). Remove "
             f"them from source_langs or target_langs."
         )
-    if not target:
+    if checked and not target:
         raise DataError(f"{task}: target_langs is empty; name at least one of {available}")
+    for role, langs in (("source", source), ("target", target)):
+        clash = sorted(set(dev) & set(langs))
+        if clash:
+            raise DataError(
+                f"{task}: {clash} are both dev and {role} languages; dev languages are for "
+                f"tuning only and must be disjoint from both. Remove them from dev_langs or "
+                f"{role}_langs."
+            )

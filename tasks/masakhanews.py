@@ -4,12 +4,16 @@ Adelani et al., "MasakhaNEWS: News Topic Classification for African languages", 
 2023. Upstream layout: ``data/<lang>/{train,dev,test}.tsv`` (columns ``category, headline,
 text, url``) with ``labels.txt`` per language, and ``few_shot_data/{5,10,20,50}_samples/
 <lang>/train.tsv``. Only ibo lin lug orm pcm run sna som xho yor ship a full ``train.tsv``;
-the others (amh eng fra hau swa tir) are target-only here.
+the others (amh eng fra hau swa tir) are target-only here. The dev languages (tuning only;
+default lug and som, which ship a train split and so leave the default sources) read their
+``train.tsv`` as the support pool and their ``dev.tsv`` as queries.
 
 The corpus is not parallel, but a few articles recur across languages and splits, and the
 upstream few-shot sets overlap the test sets of some languages. So the item id is a hash
 of the article text, and a target's test set drops any item seen in source training, its
-pool drops any item in its test set (deterministic, in file order). Upstream ``test.tsv`` and
+pool drops any item in its test set (deterministic, in file order). Dev queries drop source
+items, and a target's test set drops dev queries too, so no item is used for both tuning
+and reporting. Upstream ``test.tsv`` and
 the few-shot files are sorted by category, so a file-order prefix would hold one or two
 topics (the first 100 English test items are all ``business``): the ``max_*_per_lang``
 caps keep the items whose content id hashes lowest (:func:`capped`), a deterministic
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping, Sequence
 
 from bench.configcheck import bounded
+from bench import leakage
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Example, SourceData, TaskInfo, TaskKind
@@ -46,6 +51,7 @@ UPSTREAM = Upstream(
 HUB_ID = "masakhane/masakhanews"
 
 WITH_TRAIN = ("ibo", "lin", "lug", "orm", "pcm", "run", "sna", "som", "xho", "yor")
+DEFAULT_DEV = ("lug", "som")  # tuning only: train.tsv pools, dev.tsv queries
 TARGET_ONLY = ("amh", "eng", "fra", "hau", "swa", "tir")
 COLUMNS = ("category", "headline", "text")
 _CHARS_PER_SENTENCE = 600  # split only a prefix: long articles dominate the cost
@@ -56,8 +62,9 @@ _HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 class MasakhaNewsConfig:
     """Which languages, which splits, how many items."""
 
-    source_langs: tuple[str, ...] = WITH_TRAIN  # languages with a full train.tsv
+    source_langs: tuple[str, ...] = tuple(l for l in WITH_TRAIN if l not in DEFAULT_DEV)  # languages with a full train.tsv
     target_langs: tuple[str, ...] = TARGET_ONLY  # evaluated on test.tsv
+    dev_langs: tuple[str, ...] = DEFAULT_DEV  # tuning only: need train.tsv (pool) and dev.tsv (queries)
     target_pool: Literal["dev", "few_shot"] = "dev"  # support pool: dev.tsv or the few-shot set
     few_shot_size: Literal[5, 10, 20, 50] = 50  # which few_shot_data/<n>_samples set
     max_source_per_lang: int | None = bounded(None, ge=1)  # N train items per source language (a content-hash sample: capped())
@@ -71,6 +78,7 @@ class MasakhaNewsConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "source_langs", as_tuple(self.source_langs))
         object.__setattr__(self, "target_langs", as_tuple(self.target_langs))
+        object.__setattr__(self, "dev_langs", as_tuple(self.dev_langs))
 
 
 def item_id(text: str) -> str:
@@ -100,13 +108,14 @@ class MasakhaNews(Task):
 
     # -- the contract ----------------------------------------------------------------
     def info(self) -> TaskInfo:
-        langs = (*self.config.source_langs, *self.config.target_langs)
+        langs = (*self.config.source_langs, *self.config.dev_langs, *self.config.target_langs)
         return TaskInfo(
             name=self.name,
             kind=self.kind,
             labels=self.union_labels(),
             source_langs=self.config.source_langs,
             target_langs=self.config.target_langs,
+            dev_langs=self.config.dev_langs,
             languages={lang: language_info(lang) for lang in langs},
             summary_sentences=1,
         )
@@ -122,27 +131,47 @@ class MasakhaNews(Task):
                 f"{self.name}: {lang!r} is not a target language; targets are "
                 f"{list(self.config.target_langs)}"
             )
-        test = self.read(lang, "test", self.config.max_test_per_lang, drop=self.source_ids())
+        test = self.read(lang, "test", self.config.max_test_per_lang, drop=self.source_ids() | self.dev_ids())
         role = "few_shot" if self.config.target_pool == "few_shot" else "dev"
         pool = self.read(lang, role, self.config.max_pool_per_lang, frozenset(ex.item_id for ex in test))
         return TargetData(lang=lang, pool=pool, test=test)
 
-    def validate(self) -> None:
-        """Languages exist and have the files they need, labels are known, nothing leaks."""
+    def dev(self, lang: str) -> TargetData:
+        """A dev language: its dev.tsv (minus source items) as queries, its train.tsv as pool."""
+        if lang not in self.config.dev_langs:
+            raise DataError(
+                f"{self.name}: {lang!r} is not a dev language; dev languages are "
+                f"{list(self.config.dev_langs)}"
+            )
+        test = self.read(lang, "dev", self.config.max_test_per_lang, drop=self.source_ids())
+        pool = self.read(lang, "train", self.config.max_pool_per_lang, frozenset(ex.item_id for ex in test))
+        return TargetData(lang=lang, pool=pool, test=test)
+
+    def validate(self, role: str = "target") -> None:
+        """Languages exist and have the files they need, labels are known, nothing leaks.
+
+        ``role="dev"`` (tuning) reads the source and dev languages only."""
+        targets = self.config.target_langs if role == "target" else ()
         if self.config.source == "local":
             root = self.root()
             available = tuple(sorted(p.name for p in (root / "data").iterdir() if p.is_dir()))
-            check_languages(self.name, self.config.source_langs, self.config.target_langs, available)
-            no_train = [l for l in self.config.source_langs if not (root / "data" / l / "train.tsv").is_file()]
-            if no_train:
-                raise DataError(
-                    f"{self.name}: source language(s) {no_train} have no {root}/data/<lang>/train.tsv "
-                    f"(upstream ships only few-shot sets for them); use them as targets. "
-                    f"Languages with a full train split: {list(WITH_TRAIN)}"
-                )
-        self.source()
-        for lang in self.config.target_langs:
-            self.target(lang)  # read every file; the runner's preflight checks leakage
+            check_languages(self.name, self.config.source_langs, targets if role == "target" else None,
+                            available, dev=self.config.dev_langs)
+            for what, langs in (("source", self.config.source_langs), ("dev", self.config.dev_langs)):
+                no_train = [l for l in langs if not (root / "data" / l / "train.tsv").is_file()]
+                if no_train:
+                    raise DataError(
+                        f"{self.name}: {what} language(s) {no_train} have no {root}/data/<lang>/train.tsv "
+                        f"(upstream ships only few-shot sets for them); use them as targets. "
+                        f"Languages with a full train split: {list(WITH_TRAIN)}"
+                    )
+        source = self.source()
+        devs = [self.dev(lang) for lang in self.config.dev_langs]
+        leakage.check(self.name, source, devs)
+        if role == "target":
+            tests = [self.target(lang) for lang in targets]
+            leakage.check(self.name, source, tests)
+            leakage.check_dev(self.name, devs, tests)
 
     # -- labels ----------------------------------------------------------------------
     def root(self) -> Path:
@@ -158,7 +187,7 @@ class MasakhaNews(Task):
         return read_labels(self.root() / "data" / lang / "labels.txt")
 
     def union_labels(self) -> tuple[str, ...]:
-        langs = (*self.config.source_langs, *self.config.target_langs)
+        langs = (*self.config.source_langs, *self.config.dev_langs, *self.config.target_langs)
         return tuple(sorted({label for lang in langs for label in self.language_labels(lang)}))
 
     # -- reading ---------------------------------------------------------------------
@@ -210,6 +239,14 @@ class MasakhaNews(Task):
             )
         return self._source_ids
 
+    def dev_ids(self) -> frozenset[str]:
+        """Item ids of every dev language's queries (memoised like :meth:`source_ids`)."""
+        if getattr(self, "_dev_ids", None) is None:
+            self._dev_ids = frozenset(
+                ex.item_id for lang in self.config.dev_langs for ex in self.dev(lang).test
+            )
+        return self._dev_ids
+
     def hub(self, lang: str, split: str) -> HubSplit:
         return load_split(
             HUB_ID, lang, split, self.config.hub_revision,
@@ -235,6 +272,7 @@ class MasakhaNewsHeadline(MasakhaNews):
             kind=self.kind,
             source_langs=base.source_langs,
             target_langs=base.target_langs,
+            dev_langs=base.dev_langs,
             languages=base.languages,
             summary_sentences=1,
         )

@@ -33,7 +33,9 @@ LABELS = ("negative", "neutral", "positive")
 
 LANGUAGES = tuple(sorted(NUSAX_ISO))
 DEFAULT_SOURCE = ("english", "indonesian")
-DEFAULT_TARGET = tuple(lang for lang in LANGUAGES if lang not in DEFAULT_SOURCE)
+#: Dev languages (tuning only), not among the default targets.
+DEFAULT_DEV = ("balinese", "ngaju")
+DEFAULT_TARGET = tuple(lang for lang in LANGUAGES if lang not in DEFAULT_SOURCE + DEFAULT_DEV)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class NusaXConfig:
     """Which languages, which splits, how many items."""
 
     source_langs: tuple[str, ...] = DEFAULT_SOURCE  # folder names trained on (train split)
-    target_langs: tuple[str, ...] = DEFAULT_TARGET  # the 10 local languages (test split)
+    target_langs: tuple[str, ...] = DEFAULT_TARGET  # the 8 other local languages (test split)
+    dev_langs: tuple[str, ...] = DEFAULT_DEV  # folder names for tuning only (valid.csv)
     target_pool: Literal["train", "dev"] = "train"  # support-pool split ("dev" = valid.csv)
     max_source_per_lang: int | None = bounded(None, ge=1)  # N train items per source language (a hash sample: tasks.local.hash_sample) (None: 500)
     max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool items per target (hash sample) (None: all)
@@ -52,6 +55,7 @@ class NusaXConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "source_langs", as_tuple(self.source_langs))
         object.__setattr__(self, "target_langs", as_tuple(self.target_langs))
+        object.__setattr__(self, "dev_langs", as_tuple(self.dev_langs))
 
 
 class NusaX(ParallelClassification):

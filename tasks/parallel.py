@@ -3,16 +3,21 @@
 SIB-200 and NusaX ship train/dev/test splits whose item ids are the same in every language,
 so the official splits are leakage-safe by construction (docs/architecture.md, "The protocol": no parallel leakage):
 source training reads the *train* split of the source languages, a target language's
-support pool reads its train (or dev) split, and its test set reads its test split. The
-item id is the upstream id, shared by all translations; :mod:`bench.leakage` checks it.
+support pool reads its train (or dev) split, and its test set reads its test split. A dev
+language (tuning only) reads the official dev split alone, cut by item-id hash into a
+support pool and queries (:func:`dev_half`, the same cut in every language): no dev episode
+holds a source-train or target-test item or a translation of one. The item id is the
+upstream id, shared by all translations; :mod:`bench.leakage` checks it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
+from bench import leakage
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Example, LanguageInfo, SourceData, TaskInfo
@@ -24,6 +29,12 @@ from tasks.local import Row, Upstream, dataset_dir, hash_sample, label_index, re
 def as_tuple(value: Any) -> tuple[str, ...]:
     """YAML lists become tuples, so configs stay hashable and frozen."""
     return tuple(value) if not isinstance(value, str) else (value,)
+
+
+def dev_half(item_id: str) -> str:
+    """``"pool"`` or ``"query"``: a dev item's half, from its id's SHA-1 (aligned ids give
+    the same cut in every language, so no dev query has a translation in a dev pool)."""
+    return "pool" if hashlib.sha1(item_id.encode("utf-8")).digest()[0] < 128 else "query"
 
 
 class ParallelClassification(Task):
@@ -60,13 +71,14 @@ class ParallelClassification(Task):
         return dataset_dir(self.upstream, self.data_dir)
 
     def info(self) -> TaskInfo:
-        langs = (*self.config.source_langs, *self.config.target_langs)
+        langs = (*self.config.source_langs, *self.config.dev_langs, *self.config.target_langs)
         return TaskInfo(
             name=self.name,
             kind=self.kind,
             labels=self.labels(),
             source_langs=tuple(self.config.source_langs),
             target_langs=tuple(self.config.target_langs),
+            dev_langs=tuple(self.config.dev_langs),
             languages={lang: self.language(lang) for lang in langs},
         )
 
@@ -88,18 +100,38 @@ class ParallelClassification(Task):
         test = hash_sample(self.read(lang, "test"), self.config.max_test_per_lang)
         return TargetData(lang=lang, pool=pool, test=test)
 
-    def validate(self) -> None:
-        """Languages exist, every file parses, labels are known, and nothing leaks."""
+    def dev(self, lang: str) -> TargetData:
+        """The official dev split of a dev language, cut by :func:`dev_half` into pool and queries."""
+        if lang not in self.config.dev_langs:
+            raise DataError(
+                f"{self.name}: {lang!r} is not a dev language; dev languages are "
+                f"{list(self.config.dev_langs)}"
+            )
+        items = self.read(lang, "dev")
+        pool = hash_sample(tuple(ex for ex in items if dev_half(ex.item_id) == "pool"), self.config.max_pool_per_lang)
+        test = hash_sample(tuple(ex for ex in items if dev_half(ex.item_id) == "query"), self.config.max_test_per_lang)
+        return TargetData(lang=lang, pool=pool, test=test)
+
+    def validate(self, role: str = "target") -> None:
+        """Languages exist, every file parses, labels are known, and nothing leaks.
+
+        ``role="dev"`` (tuning) reads the source and dev languages only, never a target file.
+        """
         if self.config.source == "local":
             check_languages(
                 self.name,
                 tuple(self.config.source_langs),
-                tuple(self.config.target_langs),
+                tuple(self.config.target_langs) if role == "target" else None,
                 self.available(),
+                dev=tuple(self.config.dev_langs),
             )
-        self.source()
-        for lang in self.config.target_langs:
-            self.target(lang)  # read every file; the runner's preflight checks leakage
+        source = self.source()
+        devs = [self.dev(lang) for lang in self.config.dev_langs]
+        leakage.check(self.name, source, devs)
+        if role == "target":
+            targets = [self.target(lang) for lang in self.config.target_langs]
+            leakage.check(self.name, source, targets)
+            leakage.check_dev(self.name, devs, targets)
 
     # -- reading ---------------------------------------------------------------------
     def read(self, lang: str, role: str) -> tuple[Example, ...]:

@@ -42,6 +42,9 @@ DEFAULT_TARGET = (
     "khm_Khmr", "mya_Mymr", "kat_Geor", "hye_Armn", "tam_Taml",
 )
 
+#: Dev languages (tuning only): low-resource, in four scripts, disjoint from both lists.
+DEFAULT_DEV = ("ibo_Latn", "zul_Latn", "lao_Laoo", "tel_Telu")
+
 
 @dataclass(frozen=True)
 class Sib200Config:
@@ -49,6 +52,7 @@ class Sib200Config:
 
     source_langs: tuple[str, ...] = DEFAULT_SOURCE  # folder names trained on (train split)
     target_langs: tuple[str, ...] = DEFAULT_TARGET  # folder names evaluated (test split)
+    dev_langs: tuple[str, ...] = DEFAULT_DEV  # folder names for tuning only (their dev split)
     target_pool: Literal["train", "dev"] = "train"  # split that feeds K-shot support sets
     max_source_per_lang: int | None = bounded(None, ge=1)  # N train items per source language (a hash sample: tasks.local.hash_sample) (None: 701)
     max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool items per target (hash sample) (None: all)
@@ -59,6 +63,7 @@ class Sib200Config:
     def __post_init__(self) -> None:
         object.__setattr__(self, "source_langs", as_tuple(self.source_langs))
         object.__setattr__(self, "target_langs", as_tuple(self.target_langs))
+        object.__setattr__(self, "dev_langs", as_tuple(self.dev_langs))
 
 
 class Sib200(ParallelClassification):

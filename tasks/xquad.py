@@ -7,8 +7,9 @@ Representations", ACL 2020. Upstream layout: ``xquad.<lang>.json`` in SQuAD v1.1
 Leakage-safe split (docs/architecture.md, "The protocol": no parallel leakage): articles are split by position in
 file order, for all languages at once (:func:`split_articles`): the first
 ``source_articles`` (32) train the source languages, the next ``pool_articles`` (4) feed
-the targets' K-shot support pools, the remaining 12 are the targets' test set. No question
-or article used in source training has a translation in any test set.
+the K-shot support pools (of target and dev languages), the next ``dev_articles`` (3) are
+the dev languages' queries (tuning only), the remaining 9 are the targets' test set. No
+question or article used in source training or tuning has a translation in any test set.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence, cast
 
 from bench.configcheck import bounded
+from bench import leakage
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Answer, Example, SourceData, TaskInfo
@@ -35,7 +37,8 @@ HUB_ID = "google/xquad"
 LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
 PARAGRAPHS_PER_ARTICLE = 5  # every XQuAD article has 5 paragraphs (hub rows carry no title)
 
-Role = Literal["source", "pool", "test"]
+Role = Literal["source", "pool", "dev", "test"]
+DEFAULT_DEV = ("es", "vi")  # dev languages (tuning only)
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,11 @@ class XQuADConfig:
     """Which languages, how the 48 articles are split, how many items."""
 
     source_langs: tuple[str, ...] = ("en",)  # ISO 639-1 codes trained on (source articles)
-    target_langs: tuple[str, ...] = tuple(l for l in LANGUAGES if l != "en")  # evaluated
+    target_langs: tuple[str, ...] = tuple(l for l in LANGUAGES if l not in ("en", *DEFAULT_DEV))  # evaluated
+    dev_langs: tuple[str, ...] = DEFAULT_DEV  # ISO 639-1 codes for tuning only (dev articles)
     source_articles: int = bounded(32, ge=0)  # the first N articles (file order) are source training
-    pool_articles: int = bounded(4, ge=0)  # the next N articles feed support pools; the rest are test
+    pool_articles: int = bounded(4, ge=0)  # the next N articles feed support pools (target and dev languages)
+    dev_articles: int = bounded(3, ge=0)  # the next N articles are dev queries (tuning); the rest are test
     max_source_per_lang: int | None = bounded(None, ge=1)  # N source questions per language (hash sample)
     max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool questions per target (hash sample)
     max_test_per_lang: int | None = bounded(None, ge=1)  # N test questions per target (hash sample)
@@ -56,18 +61,22 @@ class XQuADConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "source_langs", as_tuple(self.source_langs))
         object.__setattr__(self, "target_langs", as_tuple(self.target_langs))
+        object.__setattr__(self, "dev_langs", as_tuple(self.dev_langs))
 
 
-def split_articles(articles: Sequence[str], source: int, pool: int) -> dict[str, Role]:
-    """Article -> role, by position: ``source`` first, then ``pool``, then the rest test."""
-    if source < 1 or pool < 1 or source + pool >= len(articles):
+def split_articles(articles: Sequence[str], source: int, pool: int, dev: int = 0) -> dict[str, Role]:
+    """Article -> role, by position: ``source`` first, then ``pool``, then ``dev``, then the
+    rest test."""
+    if source < 1 or pool < 1 or dev < 0 or source + pool + dev >= len(articles):
         raise DataError(
-            f"xquad: cannot split {len(articles)} articles into source={source}, pool={pool} "
-            f"and a non-empty test set; choose source_articles + pool_articles < {len(articles)}"
+            f"xquad: cannot split {len(articles)} articles into source={source}, pool={pool}, "
+            f"dev={dev} and a non-empty test set; choose source_articles + pool_articles + "
+            f"dev_articles < {len(articles)}"
         )
     roles: dict[str, Role] = {}
     for i, article in enumerate(articles):
-        roles[article] = "source" if i < source else "pool" if i < source + pool else "test"
+        roles[article] = ("source" if i < source else "pool" if i < source + pool
+                          else "dev" if i < source + pool + dev else "test")
     return roles
 
 
@@ -79,12 +88,13 @@ class XQuAD(Task):
     name = "xquad"
 
     def info(self) -> TaskInfo:
-        langs = (*self.config.source_langs, *self.config.target_langs)
+        langs = (*self.config.source_langs, *self.config.dev_langs, *self.config.target_langs)
         return TaskInfo(
             name=self.name,
             kind=self.kind,
             source_langs=self.config.source_langs,
             target_langs=self.config.target_langs,
+            dev_langs=self.config.dev_langs,
             languages={lang: language_info(lang) for lang in langs},
             max_answer_tokens=self.config.max_answer_tokens,
         )
@@ -105,13 +115,29 @@ class XQuAD(Task):
             test=hash_sample(self.role(lang, "test"), self.config.max_test_per_lang),
         )
 
-    def validate(self) -> None:
-        """Languages exist, every record parses, offsets match, articles align, nothing leaks."""
+    def dev(self, lang: str) -> TargetData:
+        """A dev language: the support-pool articles and the dev articles as queries."""
+        if lang not in self.config.dev_langs:
+            raise DataError(
+                f"xquad: {lang!r} is not a dev language; dev languages are {list(self.config.dev_langs)}"
+            )
+        return TargetData(
+            lang=lang,
+            pool=hash_sample(self.role(lang, "pool"), self.config.max_pool_per_lang),
+            test=hash_sample(self.role(lang, "dev"), self.config.max_test_per_lang),
+        )
+
+    def validate(self, role: str = "target") -> None:
+        """Languages exist, every record parses, offsets match, articles align, nothing leaks.
+
+        ``role="dev"`` (tuning) reads the source and dev languages only."""
+        targets = self.config.target_langs if role == "target" else ()
         if self.config.source == "local":
             root = self.root()
             available = tuple(sorted(p.name[6:-5] for p in root.glob("xquad.*.json")))
-            check_languages(self.name, self.config.source_langs, self.config.target_langs, available)
-        langs = (*self.config.source_langs, *self.config.target_langs)
+            check_languages(self.name, self.config.source_langs, targets if role == "target" else None,
+                            available, dev=self.config.dev_langs)
+        langs = (*self.config.source_langs, *self.config.dev_langs, *targets)
         orders = {lang: [ex.group for ex in self.read(lang)] for lang in langs}
         first_lang = langs[0]
         reference = list(dict.fromkeys(orders[first_lang]))
@@ -121,9 +147,12 @@ class XQuAD(Task):
                     f"xquad: the articles of {lang} differ from those of {first_lang} (titles or "
                     f"order); the article split must be the same for every language"
                 )
-        self.source()
-        for lang in self.config.target_langs:
-            self.target(lang)  # read every file; the runner's preflight checks leakage
+        source, devs = self.source(), [self.dev(l) for l in self.config.dev_langs]
+        leakage.check(self.name, source, devs)
+        if role == "target":
+            tests = [self.target(l) for l in targets]
+            leakage.check(self.name, source, tests)
+            leakage.check_dev(self.name, devs, tests)
 
     # -- reading ---------------------------------------------------------------------
     def root(self) -> Path:
@@ -132,7 +161,8 @@ class XQuAD(Task):
     def role(self, lang: str, role: Role) -> tuple[Example, ...]:
         examples = self.read(lang)
         articles = list(dict.fromkeys(cast(str, ex.group) for ex in examples))  # read() sets every group
-        roles = split_articles(articles, self.config.source_articles, self.config.pool_articles)
+        roles = split_articles(articles, self.config.source_articles, self.config.pool_articles,
+                               self.config.dev_articles)
         return tuple(ex for ex in examples if roles[cast(str, ex.group)] == role)
 
     def read(self, lang: str) -> tuple[Example, ...]:

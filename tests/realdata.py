@@ -45,7 +45,8 @@ def sentence(lang: str, item: int, label: int) -> str:
     return f"{lang} item {item} {WORDS[label % 7]}"
 
 
-def write_sib(root: Path, langs: tuple[str, ...] = ("eng_Latn", "fra_Latn", "hau_Latn", "amh_Ethi")) -> Path:
+def write_sib(root: Path, langs: tuple[str, ...] = ("eng_Latn", "fra_Latn", "hau_Latn", "amh_Ethi",
+                                                   "ibo_Latn", "zul_Latn", "lao_Laoo", "tel_Telu")) -> Path:
     """sib-200/: aligned ids, train 0-13, dev 100-106, test 200-213 in every language."""
     base = root / "sib-200"
     (base / "data" / "eng").mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,8 @@ def write_sib(root: Path, langs: tuple[str, ...] = ("eng_Latn", "fra_Latn", "hau
     return base
 
 
-def write_nusax(root: Path, langs: tuple[str, ...] = ("english", "indonesian", "javanese", "sundanese")) -> Path:
+def write_nusax(root: Path, langs: tuple[str, ...] = ("english", "indonesian", "javanese", "sundanese",
+                                                     "balinese", "ngaju")) -> Path:
     base = root / "nusax"
     labels = ["negative", "neutral", "positive"]
     splits = {"train": range(0, 9), "valid": range(100, 106), "test": range(200, 209)}
@@ -70,7 +72,8 @@ def write_nusax(root: Path, langs: tuple[str, ...] = ("english", "indonesian", "
 
 
 MN_LABELS = {"ibo": ["business", "health", "sports"], "yor": ["health", "politics", "sports"],
-             "amh": ["business", "politics", "sports"], "hau": ["health", "religion", "sports"]}
+             "amh": ["business", "politics", "sports"], "hau": ["health", "religion", "sports"],
+             "lug": ["business", "health", "sports"], "som": ["health", "politics", "sports"]}  # lug, som: default dev
 
 
 def write_masakhane(root: Path) -> Path:
@@ -81,7 +84,7 @@ def write_masakhane(root: Path) -> Path:
         (base / "data" / lang).mkdir(parents=True, exist_ok=True)
         (base / "data" / lang / "labels.txt").write_text("\n".join(labels) + "\n")
         splits = {"dev": range(100, 106), "test": range(200, 209)}
-        if lang in ("ibo", "yor"):
+        if lang in ("ibo", "yor", "lug", "som"):
             splits["train"] = range(0, 12)
         for split, ids in splits.items():
             rows = [
@@ -94,7 +97,7 @@ def write_masakhane(root: Path) -> Path:
     return base
 
 
-def squad_doc(lang: str, articles: int = 6, paragraphs: int = 5) -> dict:
+def squad_doc(lang: str, articles: int = 8, paragraphs: int = 5) -> dict:
     data = []
     for a in range(articles):
         paras = []
@@ -108,7 +111,7 @@ def squad_doc(lang: str, articles: int = 6, paragraphs: int = 5) -> dict:
     return {"version": "1.1", "data": data}
 
 
-def write_xquad(root: Path, langs: tuple[str, ...] = ("en", "de", "zh")) -> Path:
+def write_xquad(root: Path, langs: tuple[str, ...] = ("en", "de", "zh", "es", "vi")) -> Path:
     base = root / "xquad"
     base.mkdir(parents=True, exist_ok=True)
     for lang in langs:

@@ -102,7 +102,7 @@ def test_sib200_from_the_hub_end_to_end(fake_hub):
             tables[("Davlan/sib200", lang, split)] = FakeSplit(
                 [{"index_id": base + i, "category": HUB_LABELS[i % 7], "text": f"{lang} {i}"} for i in range(3)]
             )
-    task = Sib200(Sib200.Config(source_langs=("eng_Latn",), target_langs=("hau_Latn",), source="hub", hub_revision=SHA))
+    task = Sib200(Sib200.Config(source_langs=("eng_Latn",), target_langs=("hau_Latn",), source="hub", hub_revision=SHA, dev_langs=()))
     task.validate()
     assert [ex.item_id for ex in task.target("hau_Latn").test] == ["sib200-200", "sib200-201", "sib200-202"]
     assert all(kwargs == {"split": kwargs["split"], "revision": SHA} for _, _, kwargs in calls)
@@ -117,7 +117,7 @@ def test_nusax_and_masakhanews_hub_configs(fake_hub):
             tables[("indonlp/NusaX-senti", code, split)] = FakeSplit(
                 [{"id": str(base + i), "text": f"{code} {split} {i}", "label": i % 3} for i in range(3)], names
             )
-    task = NusaX(NusaX.Config(target_langs=("javanese",), source="hub", hub_revision=SHA))
+    task = NusaX(NusaX.Config(target_langs=("javanese",), source="hub", hub_revision=SHA, dev_langs=()))
     task.validate()
     assert {name for _, name, _ in calls} == {"eng", "ind", "jav"}
 
@@ -127,7 +127,7 @@ def test_nusax_and_masakhanews_hub_configs(fake_hub):
             tables[("masakhane/masakhanews", lang, split)] = FakeSplit(
                 [{"label": i % 3, "headline": "h", "text": f"{lang} {split} {i}.", "url": ""} for i in range(3)], labels
             )
-    news = MasakhaNews(MasakhaNews.Config(source_langs=("ibo",), target_langs=("amh",), source="hub", hub_revision=SHA))
+    news = MasakhaNews(MasakhaNews.Config(source_langs=("ibo",), target_langs=("amh",), source="hub", hub_revision=SHA, dev_langs=()))
     news.validate()
     assert news.info().labels == labels
     assert news.target("amh").test[0].item_id == item_id("amh test 0.")
@@ -141,6 +141,6 @@ def test_xquad_from_the_hub(fake_hub):
              "answers": {"text": ["word"], "answer_start": [len(f"{lang} paragraph {p} ")]}}
             for p in range(30)
         ])
-    task = XQuAD(XQuAD.Config(target_langs=("de",), source_articles=3, pool_articles=1, source="hub", hub_revision=SHA))
+    task = XQuAD(XQuAD.Config(target_langs=("de",), source_articles=3, pool_articles=1, dev_articles=0, source="hub", hub_revision=SHA, dev_langs=()))
     task.validate()
     assert {ex.group for ex in task.target("de").test} == {"article-04", "article-05"}

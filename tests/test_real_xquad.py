@@ -12,6 +12,8 @@ def _task(root, **over):
 def test_split_articles_by_position():
     roles = split_articles([f"a{i}" for i in range(6)], source=3, pool=1)
     assert [roles[f"a{i}"] for i in range(6)] == ["source"] * 3 + ["pool"] + ["test"] * 2
+    roles = split_articles([f"a{i}" for i in range(8)], source=3, pool=1, dev=3)
+    assert [roles[f"a{i}"] for i in range(8)] == ["source"] * 3 + ["pool"] + ["dev"] * 3 + ["test"]
 
 
 def test_articles_split_identically_in_every_language(tmp_path):
@@ -24,10 +26,14 @@ def test_articles_split_identically_in_every_language(tmp_path):
     for lang in ("de", "zh"):
         target = task.target(lang)
         assert {ex.group for ex in target.pool} == {"Article_3"}
-        assert {ex.group for ex in target.test} == {"Article_4", "Article_5"}
+        assert {ex.group for ex in target.test} == {"Article_7"}
+    for lang in ("es", "vi"):  # the default dev languages: pool articles, dev articles as queries
+        dev = task.dev(lang)
+        assert {ex.group for ex in dev.pool} == {"Article_3"}
+        assert {ex.group for ex in dev.test} == {"Article_4", "Article_5", "Article_6"}
     ex = task.target("zh").test[0]
     assert ex.text[ex.answers[0].start:].startswith(ex.answers[0].text)
-    assert ex.question and ex.item_id == "xquad-q4-0"
+    assert ex.question and ex.item_id == "xquad-q7-0"
 
 
 def test_real_xquad_split_sizes():
@@ -36,5 +42,7 @@ def test_real_xquad_split_sizes():
     source = task.source().train["en"]
     assert len({ex.group for ex in source}) == 32
     target = task.target("th")
-    assert len({ex.group for ex in target.pool}) == 4 and len({ex.group for ex in target.test}) == 12
-    assert len(source) + len(target.pool) + len(target.test) == 1190
+    dev = task.dev("es")
+    assert len({ex.group for ex in target.pool}) == 4 and len({ex.group for ex in target.test}) == 9
+    assert len({ex.group for ex in dev.test}) == 3 and not {ex.group for ex in dev.test} & {ex.group for ex in target.test}
+    assert len(source) + len(target.pool) + len(dev.test) + len(target.test) == 1190

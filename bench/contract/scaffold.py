@@ -144,9 +144,13 @@ passes per SGD step, paid before the step; K = 0 spends nothing (zero-shot).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from bench import KINDS, BudgetExhausted, Checked, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind, bounded
+from bench.budget import BudgetExhausted
+from bench.method import Method
+from bench.searchspace import IntRange, LogUniform, Space
+from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,12 @@ class $cls(Method):
     role: ClassVar[MethodRole] = "meta"  # a method under test; "transfer" for a transfer baseline, "trivial" for a floor
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)  # every kind reduces to unit classification
     zero_shot: ClassVar[bool] = True  # K = 0: predict with the source-trained model
+    # what `xlbench tune` may vary (the same number of trials as every other method, on dev languages)
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "lr": LogUniform(1e-3, 3e-2),
+        "adapt_lr": LogUniform(1e-2, 1.0),
+        "adapt_steps": IntRange(3, 30, log=True),
+    }
 
     def __init__(self, config, model_factory, task_info, rng) -> None:
         super().__init__(config, model_factory, task_info, rng)  # store only: no model here

@@ -19,7 +19,7 @@ import pandas as pd
 
 from bench import stats
 from bench.errors import XlbenchError
-from bench.report import detail, figures, formats, html, style, tables
+from bench.report import detail, figures, formats, html, style, tables, tuning
 from bench.report.tables import Table, shot_label, shot_order
 from bench.suite import DEFAULT_REFERENCE
 
@@ -106,6 +106,11 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     if rankings:
         extra.append(tables.ranking_table(rankings))
     extra.append(tables.na_table(results.cells))
+    tuned_t = tuning.tuning_table(results.manifests)
+    if tuned_t is not None:
+        extra.append(tuned_t)
+    else:
+        notes.append(tuning.header_text(results.manifests))
     corr = (tables.distance_correlation(rows, langs, budget, shots=1, reference=str(reference))
             if has_ft else None)
     corr_text = _correlation_text(corr, ref_name)
@@ -140,11 +145,15 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
              "significantly different (Nemenyi, alpha 0.05)."),
             ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline, roles=roles),
              f"Primary metric vs source budget cap at {shot_label(headline)}."),
+            ("tuning-trials", tuning.tuning_figure(results.manifests),
+             "Dev-language score of every tuning trial (dots) and the best so far (line) per "
+             "method; trial 0 is the default config. No target data is used."),
         ]
         for name, fig, caption in specs:
             if fig is None:
                 why = ("only one budget in these results (run a suite with `budgets:`)"
-                       if name == "score-vs-budget" else "no data for it")
+                       if name == "score-vs-budget" else "no tuned file with more than one trial"
+                       if name == "tuning-trials" else "no data for it")
                 notes.append(f"figure {name} skipped: {why}.")
                 continue
             style.save(fig, fdir / name)
@@ -167,6 +176,8 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
          + [fig_by[n] for n in ("score-vs-budget",) if n in fig_by]),
         ("Win / tie / loss", [formats.html_table(t) for t in extra if t.name == "win-tie-loss"]),
         ("Absent results", [formats.html_table(t) for t in extra if t.name == "absent"]),
+        ("Tuning", [formats.html_table(t) for t in extra if t.name == "tuning"]
+         + [fig_by[n] for n in ("tuning-trials",) if n in fig_by]),
     ]
     if notes:
         sections.append(("Notes", ["<ul>" + "".join(f"<li>{html_lib.escape(n)}</li>"
@@ -175,7 +186,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     header = _header(results, budget, opt)
     (root / "index.html").write_text(html.page(f"xlbench report: {suite}", header, sections,
                                                root), encoding="utf-8")
-    md = [f"# xlbench report: {suite}", ""]
+    md = [f"# xlbench report: {suite}", "", tuning.header_text(results.manifests), ""]
     for t in all_tables:
         md += [formats.markdown(t)]
     if corr_text:
@@ -232,4 +243,5 @@ def _header(results: Any, budget: int, opt: Options) -> str:
     return (f"<ul class=\"files\">{''.join(items)}</ul><p class=\"files\">Tables use source "
             f"budget {budget} (the largest of the run); bootstrap B = {opt.boot}, seed "
             f"{opt.seed}; alpha = {opt.alpha:g}. Files: <code>tables/</code> (md, tex, csv), "
-            f"<code>figures/</code> (pdf, png), <code>report.md</code>.</p>")
+            f"<code>figures/</code> (pdf, png), <code>report.md</code>.</p>"
+            + tuning.header_html(results.manifests))

@@ -19,13 +19,21 @@ t3    0.15         2      SVO    none    Cyrl    0.75
 t4    0.40         4      SOV    suffix  Latn    0.80
 t5    0.55         6      VSO    prefix  Latn    1.05
 t6    0.75         8      VSO    prefix  Latn    1.35
+d1    0.20         3      SVO    suffix  Latn    0.38
+d2    0.30         3      SOV    none    Cyrl    0.95
+d3    0.60         7      VSO    prefix  Latn    1.15
 ====  ===========  =====  =====  ======  ======  ========
+
+``d1``-``d3`` are the dev languages (tuning only, never reported), generated like the
+targets and spread over the same near-to-far range (one in Cyrillic, one SOV, one VSO).
 
 :class:`SynthTask` generates each item once, abstractly, from a seed that depends only on
 (task, seed, split, index), and renders it in every language: translations of one item
 share its id. Source training items are ``train-NNNNN``; target items are ``pool-NNNNN``
 (support pool) and ``test-NNNNN`` (test), so no target item is the translation of a
-source training item, and pool and test are disjoint by construction.
+source training item, and pool and test are disjoint by construction. A dev language's
+support pool is the ``pool-NNNNN`` items and its queries are ``dev-NNNNN`` items: a dev
+episode holds no translation of a source-training or a target-test item.
 """
 
 from __future__ import annotations
@@ -60,6 +68,11 @@ DEFAULT_TARGETS: tuple[LanguageSpec, ...] = (
     LanguageSpec("t5", replacement_rate=0.55, sound_changes=6, order="VSO", affix="prefix"),
     LanguageSpec("t6", replacement_rate=0.75, sound_changes=8, order="VSO", affix="prefix"),
 )
+DEFAULT_DEVS: tuple[LanguageSpec, ...] = (
+    LanguageSpec("d1", replacement_rate=0.20, sound_changes=3, affix="suffix"),
+    LanguageSpec("d2", replacement_rate=0.30, sound_changes=3, order="SOV", script="Cyrl"),
+    LanguageSpec("d3", replacement_rate=0.60, sound_changes=7, order="VSO", affix="prefix"),
+)
 
 
 @dataclass(frozen=True)
@@ -69,23 +82,25 @@ class SynthConfig:
     seed: int = bounded(0, ge=0, le=INT64_MAX)  # seeds the proto lexicon, every language and every item
     sources: tuple[LanguageSpec, ...] = DEFAULT_SOURCES  # source languages (mappings allowed)
     targets: tuple[LanguageSpec, ...] = DEFAULT_TARGETS  # target languages (mappings allowed)
+    devs: tuple[LanguageSpec, ...] = DEFAULT_DEVS  # dev languages, tuning only (mappings allowed)
     n_train: int = bounded(400, ge=1, le=1_000_000)  # training items per source language (parallel across sources)
     n_pool: int = bounded(100, ge=0, le=1_000_000)  # support-pool items per target language
     n_test: int = bounded(150, ge=1, le=1_000_000)  # test items per target language
+    n_dev: int = bounded(100, ge=1, le=1_000_000)  # query items per dev language (dev-NNNNN; the support pool is pool-NNNNN)
 
     def __post_init__(self) -> None:
-        for name in ("sources", "targets"):
+        for name in ("sources", "targets", "devs"):
             specs = tuple(LanguageSpec.coerce(s) for s in getattr(self, name))
             object.__setattr__(self, name, specs)
-        codes = [s.code for s in self.sources + self.targets]
+        codes = [s.code for s in self.sources + self.targets + self.devs]
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
             raise SuiteError(
-                f"language codes must be unique across sources and targets; repeated: {dupes}"
+                f"language codes must be unique across sources, targets and devs; repeated: {dupes}"
             )
         if not self.sources or not self.targets:
             raise SuiteError("a synth task needs at least one source and one target language")
-        for name, low in (("n_train", 1), ("n_pool", 0), ("n_test", 1)):
+        for name, low in (("n_train", 1), ("n_pool", 0), ("n_test", 1), ("n_dev", 1)):
             if int(getattr(self, name)) < low:
                 raise SuiteError(f"{name} must be >= {low}, got {getattr(self, name)}")
 
@@ -111,7 +126,7 @@ def language_infos(config: SynthConfig) -> dict[str, LanguageInfo]:
     """LanguageInfo (script, family "synthetic", distance) of every language of ``config``."""
     return {
         s.code: LanguageInfo(code=s.code, script=s.script, family="synthetic", distance=distance(s))
-        for s in config.sources + config.targets
+        for s in config.sources + config.targets + config.devs
     }
 
 
@@ -143,13 +158,14 @@ class SynthTask(Task):
             kind=self.kind,
             source_langs=tuple(s.code for s in self.config.sources),
             target_langs=tuple(s.code for s in self.config.targets),
+            dev_langs=tuple(s.code for s in self.config.devs),
             languages=language_infos(self.config),
             **self.info_fields(),
         )
 
     def family(self) -> Family:
         c = self.config
-        return build_family(int(c.seed), c.sources + c.targets)
+        return build_family(int(c.seed), c.sources + c.targets + c.devs)
 
     def items(self, split: str, count: int) -> tuple[tuple[str, Any], ...]:
         """``(item_id, item)`` for ``count`` items of ``split``; seeds depend on the index only."""
@@ -165,16 +181,23 @@ class SynthTask(Task):
         return SourceData(info=self.info(), train=train)
 
     def target(self, lang: str) -> TargetData:
-        codes = [s.code for s in self.config.targets]
+        return self._evaluated(lang, "target", self.config.targets, "test", self.config.n_test)
+
+    def dev(self, lang: str) -> TargetData:
+        return self._evaluated(lang, "dev", self.config.devs, "dev", self.config.n_dev)
+
+    def _evaluated(self, lang: str, role: str, specs: tuple[LanguageSpec, ...], split: str,
+                   count: int) -> TargetData:
+        codes = [s.code for s in specs]
         if lang not in codes:
             close = difflib.get_close_matches(lang, codes, n=3)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise UnknownNameError(
-                f"{self.name} has no target language {lang!r}; target languages: {codes}.{hint}"
+                f"{self.name} has no {role} language {lang!r}; {role} languages: {codes}.{hint}"
             )
         language = self.family().languages[lang]
         pool = self.items("pool", self.config.n_pool)
-        test = self.items("test", self.config.n_test)
+        test = self.items(split, count)
         return TargetData(
             lang=lang,
             pool=tuple(self.render(item, language, iid) for iid, item in pool),

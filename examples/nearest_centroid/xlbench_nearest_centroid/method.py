@@ -29,9 +29,12 @@ Budget:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 from bench import KINDS, BudgetExhausted, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind
+from bench.method import Method
+from bench.searchspace import Choice, LogUniform, Space
+from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 
 MEAN = "simpleshot.mean"  # the state() key of the centering vector
 _ABSENT = -1e9  # logit of a unit class the support set does not contain
@@ -54,6 +57,11 @@ class NearestCentroid(Method):
 
     Config: ClassVar[type] = NearestCentroidConfig
     role: ClassVar[MethodRole] = "transfer"  # a standard transfer baseline
+    # All `xlbench tune` needs: the ranges it may vary (trial 0 is always the defaults).
+    search_space: ClassVar[Mapping[str, Space]] = {
+        "lr": LogUniform(1e-3, 3e-2),
+        "batch_size": Choice((16, 32, 64)),
+    }
     kinds: ClassVar[frozenset[TaskKind]] = frozenset(KINDS)
     zero_shot: ClassVar[bool] = False  # no support, no centroids
 
