@@ -43,7 +43,6 @@ from baselines.maml import MAML
 from bench.method import MethodRole
 from bench.sampling import language_batch, meta_batch_langs
 from bench.configcheck import Checked, bounded
-from baselines.sampling import language_batch, meta_batch_langs
 from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import EvalEpisode, Prediction, SourceData
 

@@ -1,6 +1,6 @@
 """The duplicate-text check for non-parallel data (issue 18, item 3).
 
-A parallel corpus leaks through translations, which share an item id (:mod:`tasks.leakage`
+A parallel corpus leaks through translations, which share an item id (:mod:`bench.leakage`
 catches those). A non-parallel corpus leaks differently: the same text (a news article
 syndicated in two languages, a sentence copied between splits) appears in source training
 and in a target's test set under different ids. :func:`duplicates` compares normalised

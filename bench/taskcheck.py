@@ -42,7 +42,7 @@ def _leakage() -> Any:
     try:
         from bench import leakage  # type: ignore[attr-defined]
     except ImportError:  # the check's old home (issue 18 moves it to bench/)
-        from tasks import leakage
+        from bench import leakage
     return leakage
 
 
