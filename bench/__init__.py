@@ -25,6 +25,12 @@ _EXPORTS: dict[str, str] = {
     # Config dataclasses: types from annotations, ranges declared per field
     "Checked": "bench.configcheck",
     "bounded": "bench.configcheck",
+    # search spaces `xlbench tune` draws trials from (a method's `search_space`)
+    "Space": "bench.searchspace",
+    "LogUniform": "bench.searchspace",
+    "Uniform": "bench.searchspace",
+    "IntRange": "bench.searchspace",
+    "Choice": "bench.searchspace",
     # the budget
     "Meter": "bench.budget",
     "BudgetExhausted": "bench.budget",
@@ -89,6 +95,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bench.backbones.base import Feats, UnitModel
     from bench.budget import BudgetExhausted, Diverged, Meter
+    from bench.configcheck import Checked, bounded
+    from bench.searchspace import Choice, IntRange, LogUniform, Space, Uniform
     from bench.contract.checks import failures, passed, run_checks
     from bench.errors import DataError, SuiteError, UnknownNameError, XlbenchError
     from bench.leakage import leaks

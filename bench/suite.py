@@ -284,7 +284,7 @@ def _int(value: Any, key: str, source: str, minimum: int = 0, maximum: int = INT
 
 #: A name that becomes part of a file name: letters, digits and ``. _ + - = , @ :`` (no path
 #: separators, no ``..``, no leading dot, no control characters, no spaces).
-_SAFE = re.compile(r"[A-Za-z0-9_+=,@:-][A-Za-z0-9._+=,@:-]{0,119}")
+_SAFE = re.compile(r"[A-Za-z0-9_+=,@:-][A-Za-z0-9._+=,@:~-]{0,119}")  # "~": tuning trials, maml~t3
 
 
 def safe_name(value: Any, key: str, source: str) -> str:
@@ -295,9 +295,9 @@ def safe_name(value: Any, key: str, source: str) -> str:
     why = ("a path separator" if "/" in text or "\\" in text else "'..'" if ".." in text
            else "a control character or space" if any(not c.isprintable() or c.isspace() for c in text)
            else "a leading '.'" if text.startswith(".") else "more than 120 characters" if len(text) > 120
-           else "a character outside letters, digits and . _ + = , @ : -")
+           else "a character outside letters, digits and . _ + = , @ : ~ -")
     raise SuiteError(f"{source}: {key} {text!r} is not a safe name (it has {why}); results, cells and "
-                     "checkpoints are files named by it. Use letters, digits and . _ + = , @ : - "
+                     "checkpoints are files named by it. Use letters, digits and . _ + = , @ : ~ - "
                      "(e.g. 'maml-fo', 'xquad_small')")
 
 

@@ -62,6 +62,7 @@ class YamlTask(Task):
             labels=self.labels() if cfg.kind == "classification" else (),
             source_langs=cfg.languages.source,
             target_langs=cfg.languages.target,
+            dev_langs=cfg.languages.dev,
             languages={lang: language_info(lang) for lang in langs},
             summary_sentences=cfg.summary_sentences,
             max_answer_tokens=cfg.max_answer_tokens,
@@ -85,8 +86,9 @@ class YamlTask(Task):
         if lang not in self.config.languages.dev:
             raise DataError(f"{self.config.name}: {lang!r} is not a dev language; dev languages are "
                             f"{list(self.config.languages.dev)}")
-        if self.config.split_by_group is not None:
-            return self._heldout(lang, "dev")
+        if self.config.split_by_group is not None:  # pool groups as pool, the dev groups as queries
+            return TargetData(lang=lang, pool=hash_sample(self.examples(lang, "dev"), self.config.caps.pool),
+                              test=hash_sample(self.examples(lang, "devq"), self.config.caps.test))
         caps = self.config.caps
         return TargetData(lang=lang, pool=hash_sample(self.examples(lang, "train"), caps.pool),
                           test=hash_sample(self.examples(lang, "dev"), caps.test))
@@ -187,10 +189,11 @@ class YamlTask(Task):
             self._records[("*", every[0])] = tuple(self._read_all(every[0]))
         reference = list(dict.fromkeys(r.text(group_key, "the group") for r in self._records[("*", every[0])]))
         try:
-            roles = split_articles(reference, cfg.split_by_group.source, cfg.split_by_group.pool)
+            roles = split_articles(reference, cfg.split_by_group.source, cfg.split_by_group.pool,
+                                   cfg.split_by_group.dev)
         except DataError as exc:
             raise DataError(f"{cfg.name}: {exc} (split_by_group in the task spec)") from exc
-        wanted = {"train": "source", "dev": "pool", "test": "test"}[split]
+        wanted = {"train": "source", "dev": "pool", "devq": "dev", "test": "test"}[split]
         rows = self._records[("*", lang)] if ("*", lang) in self._records else tuple(self._read_all(lang))
         self._records[("*", lang)] = rows
         out = []

@@ -85,7 +85,8 @@ class GroupSplit:
     """For data with no split (a path without ``{split}``): groups in file order, per role."""
 
     source: int = 1  # the first N groups (articles) train the source languages
-    pool: int = 1  # the next N feed support pools (and dev); the rest are the test set
+    pool: int = 1  # the next N feed support pools (of target and dev languages)
+    dev: int = 0  # the next N are dev queries (tuning only); the rest are the test set
 
 
 @dataclass(frozen=True)

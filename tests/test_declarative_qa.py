@@ -26,9 +26,10 @@ def _task(data_dir: Path | None, path: Path, **over) -> YamlTask:
 
 def test_xquad_yaml_gives_the_builtin_examples(tmp_path):
     write_xquad(tmp_path)
-    builtin = XQuAD(XQuAD.Config(target_langs=("de", "zh"), source_articles=3, pool_articles=1), tmp_path)
+    builtin = XQuAD(XQuAD.Config(target_langs=("de", "zh"), source_articles=3, pool_articles=1,
+                                       dev_articles=1), tmp_path)
     declared = _task(tmp_path, XQUAD_YAML, languages={"source": ["en"], "target": ["de", "zh"]},
-                     split_by_group={"source": 3, "pool": 1})
+                     split_by_group={"source": 3, "pool": 1, "dev": 1})
     builtin.validate()
     declared.validate()
     assert builtin.source().train == declared.source().train

@@ -64,6 +64,7 @@ class Dial(Method):
     """A method whose score is a step function of its one tunable field."""
 
     Config = DialConfig
+    role = "meta"
     kinds = frozenset({"classification"})
     search_space = {"level": Uniform(0.0, 1.0)}
 
@@ -85,6 +86,7 @@ class Flat(Method):
     """No search space: tuned over nothing (one trial, its defaults)."""
 
     Config = FlatConfig
+    role = "meta"
     kinds = frozenset({"classification"})
 
     def train(self, source, meter):

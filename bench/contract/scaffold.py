@@ -146,11 +146,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from bench import KINDS, BudgetExhausted, Checked, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind, bounded
-from bench.budget import BudgetExhausted
-from bench.method import Method
-from bench.searchspace import IntRange, LogUniform, Space
-from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
+from bench import (
+    KINDS, BudgetExhausted, Checked, EvalEpisode, IntRange, LogUniform, Method, MethodRole, Prediction,
+    SourceData, Space, TaskKind, bounded,
+)
 
 
 @dataclass(frozen=True)

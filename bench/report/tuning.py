@@ -9,10 +9,11 @@ config? that is a result too), and the header sentence.
 from __future__ import annotations
 
 import html as html_lib
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Sequence, Mapping
 
 import pandas as pd
 
+from bench.stats import Role
 from bench.report.style import DOUBLE_COLUMN, look, method_order, new_figure
 from bench.report.tables import Table
 
@@ -71,7 +72,7 @@ def tuning_table(manifests: Sequence[dict]) -> Table | None:
                  "best dev = mean dev-language score of the chosen trial (no target data).")
 
 
-def tuning_figure(manifests: Sequence[dict]) -> "Figure | None":
+def tuning_figure(manifests: Sequence[dict], roles: Mapping[str, Role] | None = None) -> "Figure | None":
     """Dev score vs trial index per method, one panel per task (dots: trials; line: best so far)."""
     entries = [e for e in _entries(manifests) if len([s for s in e.get("scores") or () if s is not None]) > 1]
     if not entries:
@@ -87,8 +88,8 @@ def tuning_figure(manifests: Sequence[dict]) -> "Figure | None":
         ax.set_visible(False)
     for ax, task in zip(axes, tasks):
         mine = {e["method"]: e for e in entries if e["task"] == task}
-        for method in method_order(list(mine)):
-            e, lk = mine[method], look(method)
+        for method in method_order(list(mine), roles or {}):
+            e, lk = mine[method], look(method, roles or {})
             xs = [i for i, s in enumerate(e["scores"]) if s is not None]
             ys = [e["scores"][i] for i in xs]
             best, running = float("-inf"), []
@@ -113,7 +114,7 @@ def tuning_figure(manifests: Sequence[dict]) -> "Figure | None":
     return fig
 
 
-def header_text(manifests: Sequence[dict]) -> str:
+def header_text(manifests: Sequence[dict], roles: Mapping[str, Role] | None = None) -> str:
     """One sentence for the report header: the tuned file and the trials each method got."""
     tuned = _tuned(manifests)
     if any((m.get("suite") or {}).get("role") == "dev" for m in manifests):
@@ -130,10 +131,10 @@ def header_text(manifests: Sequence[dict]) -> str:
         if e["trials"] and not e.get("space"):
             spaceless.add(e["method"])
     files = ", ".join(f"{t['file']} (sha256 {t['sha256']})" for t in tuned)
-    trials = ", ".join(f"{m} {counts[m]}" for m in method_order(list(counts)))
+    trials = ", ".join(f"{m} {counts[m]}" for m in method_order(list(counts), roles or {}))
     text = f"Configs tuned on dev languages only, from {files}; trials per method: {trials}."
     if spaceless:
-        text += (f" {', '.join(method_order(list(spaceless)))} "
+        text += (f" {', '.join(method_order(list(spaceless), roles or {}))} "
                  f"{'declares' if len(spaceless) == 1 else 'declare'} no search space: tuned over "
                  "nothing (1 trial, the defaults).")
     untuned = sorted(m for m, n in counts.items() if n == 0)

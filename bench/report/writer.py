@@ -110,7 +110,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     if tuned_t is not None:
         extra.append(tuned_t)
     else:
-        notes.append(tuning.header_text(results.manifests))
+        notes.append(tuning.header_text(results.manifests, roles))
     corr = (tables.distance_correlation(rows, langs, budget, shots=1, reference=str(reference))
             if has_ft else None)
     corr_text = _correlation_text(corr, ref_name)
@@ -145,7 +145,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
              "significantly different (Nemenyi, alpha 0.05)."),
             ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline, roles=roles),
              f"Primary metric vs source budget cap at {shot_label(headline)}."),
-            ("tuning-trials", tuning.tuning_figure(results.manifests),
+            ("tuning-trials", tuning.tuning_figure(results.manifests, roles),
              "Dev-language score of every tuning trial (dots) and the best so far (line) per "
              "method; trial 0 is the default config. No target data is used."),
         ]

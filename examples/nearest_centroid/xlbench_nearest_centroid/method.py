@@ -31,10 +31,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
-from bench import KINDS, BudgetExhausted, EvalEpisode, Method, MethodRole, Prediction, SourceData, TaskKind
-from bench.method import Method
-from bench.searchspace import Choice, LogUniform, Space
-from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
+from bench import (
+    KINDS, BudgetExhausted, Choice, EvalEpisode, LogUniform, Method, MethodRole, Prediction, SourceData, Space,
+    TaskKind,
+)
 
 MEAN = "simpleshot.mean"  # the state() key of the centering vector
 _ABSENT = -1e9  # logit of a unit class the support set does not contain
