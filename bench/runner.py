@@ -65,12 +65,20 @@ def prepare(
     new_run: bool = False,
     only_tasks: Sequence[str] = (),
     only_methods: Sequence[str] = (),
+    floors: bool = True,
 ) -> Prepared:
     """Preflight: resolve names, validate data, choose the run folder. Writes nothing.
 
     ``only_tasks`` / ``only_methods`` (labels of the suite) restrict which cells this
     invocation computes without changing the run: the rest stay for a later invocation.
+    ``floors`` (and the suite's own ``floors`` key) add the trivial baselines the suite
+    omits (:mod:`bench.floors`); only a speed benchmark that times chosen methods, and
+    framework tests that count cells, turn it off.
     """
+    if floors and suite.floors:
+        from bench.floors import with_floors
+
+        suite = with_floors(suite)  # trivial floors are part of every suite
     infos: dict[str, TaskInfo] = {}
     for spec in suite.tasks:
         if only_tasks and spec.label not in only_tasks:
@@ -256,6 +264,8 @@ def compute_group(
             rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
             episodes = build_episodes(spec.label, info, task.target(cell.lang), cell.shots,
                                       suite.episodes, suite.queries)
+            # what K gave each episode: per class (classification) or items (bench.episodes)
+            rec["realised_shots"] = [list(e.realised) for e in episodes]
             try:
                 for scored in episodes:
                     meter = Meter("adapt", budget.adapt_examples)
@@ -360,4 +370,5 @@ def _unresolve(resolved: dict) -> dict:
         "tasks": [{**comp(t), "backbone": comp(t["backbone"])} for t in resolved["tasks"]],
         "methods": [comp(m) for m in resolved["methods"]],
         "executor": resolved.get("executor", {"name": "local"}),
+        "floors": resolved.get("floors", True),
     }

@@ -19,6 +19,8 @@ Schema (see ``bench/suites/default.yaml``)::
     tasks: [synth-topic, {name: xquad, label: xquad-small, config: {...}, backbone: ...}]
     methods: [finetune, {name: maml, label: fomaml, config: {first_order: true}}]
     executor: {name: local, workers: 1}
+    floors: true                  # the runner adds the trivial floors the suite omits
+                                  # (bench/floors.py); false only for framework tests
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ SUITES_DIR = Path(__file__).parent / "suites"
 
 _TOP_KEYS = {
     "name", "description", "backbone", "seeds", "shots", "episodes", "queries",
-    "budget", "budgets", "tasks", "methods", "executor",
+    "budget", "budgets", "tasks", "methods", "executor", "floors",
 }
 _COMPONENT_KEYS = {"name", "label", "config"}
 _TASK_KEYS = _COMPONENT_KEYS | {"backbone"}
@@ -77,6 +79,7 @@ class Suite:
     tasks: tuple[TaskSpec, ...]
     methods: tuple[Component, ...]
     executor: Mapping[str, Any]
+    floors: bool = True  # add the trivial floors the suite omits (bench/floors.py)
 
     def resolved(self) -> dict[str, Any]:
         """A JSON-able dict of everything that determines the results."""
@@ -149,6 +152,7 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
         tasks=tasks,
         methods=methods,
         executor=dict(executor),
+        floors=_bool(raw.get("floors", True), "floors", source),
     )
 
 
@@ -182,6 +186,12 @@ def _str(value: Any, key: str, source: str) -> str:
 def _int(value: Any, key: str, source: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise SuiteError(f"{source}: {key!r} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _bool(value: Any, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise SuiteError(f"{source}: {key!r} must be true or false, got {value!r}")
     return value
 
 
