@@ -80,9 +80,11 @@ def test_trivial_gap_uses_the_best_supported_trivial_baseline():
     assert set(t2.display["trivial"].str.split().str[0]) == {"lead"}
 
 
-def test_no_trivial_baseline_gives_no_table_and_no_distance_gives_a_dash():
+def test_no_trivial_baseline_still_lists_the_task_and_no_distance_gives_a_dash():
     rows = stats.primary(_scores())
-    assert trivial_gap_table(rows[rows["method"] != "overlap"], LANGS, _cells(), 100) is None
+    none = trivial_gap_table(rows[rows["method"] != "overlap"], LANGS, _cells(), 100)
+    assert none is not None and list(none.display["task"]) == ["qa"]  # every task is covered
+    assert none.display["trivial"].iat[0] == "none in these results" and none.notes
     t = trivial_gap_table(rows, LANGS.assign(distance=None), _cells(), 100)
     assert (t.display["nearest target"] == "—").all() and (t.display["gap"] == "—").all()
     assert t.display.set_index("method").loc["maml", "mean gap over targets"] == "+10.0"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import stats
+from bench import inference, stats
 from bench.report import figures, heatmap, style
 from report_fixture import load_fixture
 
@@ -32,9 +32,9 @@ def rows() -> pd.DataFrame:
 
 def test_one_panel_legend_and_title_fit_the_figure(rows: pd.DataFrame) -> None:
     one = rows[rows["task"] == "synth-cls"]
-    summary = stats.summarise(one, ["task", "method", "shots", "budget"], boot=50, seed=0)
-    pooled = stats.compare(one, per_language=False, boot=50, seed=0)
-    vs_ft = stats.compare(one, stats.FINETUNE, per_language=True, boot=50, seed=0)
+    summary = inference.summarise(one, ["task", "method", "shots", "budget"], boot=50, seed=0)
+    pooled = inference.compare(one, "finetune", level="language", boot=50, seed=0)
+    vs_ft = inference.compare(one, "finetune", level="episode", boot=50, seed=0)
     langs = load_fixture().languages
     with style.rc():
         made = [figures.score_vs_shots(summary, pooled, {"synth-cls": "classification"}, 8000),
@@ -50,7 +50,7 @@ def test_one_panel_legend_and_title_fit_the_figure(rows: pd.DataFrame) -> None:
 def test_legend_columns_wrap_long_labels_to_the_width() -> None:
     short = ["maml", "protonet", "finetune", "logreg"]
     assert figures.legend_columns(short, style.DOUBLE_COLUMN) == 4
-    long = short + ["significant vs best transfer (Holm)", "not significant"]
+    long = short + ["significant vs finetune (Holm)", "not significant"]
     ncol = figures.legend_columns(long, style.SINGLE_COLUMN)
     assert 1 < ncol < len(long)
     assert figures.legend_columns(long, style.DOUBLE_COLUMN) > ncol

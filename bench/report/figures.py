@@ -25,7 +25,19 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["critical_difference", "gain_heatmap", "gain_vs_distance", "legend_columns",
            "score_vs_budget", "score_vs_shots"]
 
-SIG_NOTE = "filled marker = differs significantly from the best transfer baseline"
+FLOOR_LABEL = "trivial floor (best trivial baseline)"
+
+
+def _floor(s: pd.DataFrame, task: str, x: str) -> pd.DataFrame:
+    """The best trivial baseline's mean per ``x`` (shots or budget) of one task."""
+    t = s[(s["task"] == task) & (s["method"].map(stats.role) == "trivial")]
+    return t.groupby(x, sort=True)["mean"].max().reset_index()
+
+
+def _floor_handle() -> list:
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], color="black", linestyle=(0, (1, 1.5)), lw=1.0, label=FLOOR_LABEL)]
 
 
 def _width(panels: int) -> float:
@@ -67,8 +79,9 @@ def legend_columns(labels: list[str], width_in: float) -> int:
 
 
 def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str, str],
-                   budget: int) -> "Figure | None":
-    """Primary metric vs K per task (CI bands); filled markers where significant."""
+                   budget: int, reference: str = stats.DEFAULT_REFERENCE) -> "Figure | None":
+    """Primary metric vs K per task (CI bands); filled markers where significantly different
+    from ``reference``; the trivial floor (best trivial baseline per K) as a dotted line."""
     from matplotlib.lines import Line2D
 
     s = summary[summary["budget"] == budget]
@@ -80,8 +93,13 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
     sig = pooled[(pooled["budget"] == budget) & pooled["significant"]]
     sig_keys = set(zip(sig["task"], sig["method"], sig["shots"]))
     fig, axes = _panels(len(tasks), 2.4)
-    methods = method_order(set(s["method"]))
+    methods = method_order({m for m in s["method"] if stats.role(m) != "trivial"})
     for ax, task in zip(axes, tasks):
+        fl = _floor(s, task, "shots")
+        if len(fl):
+            fl = fl.assign(x=fl["shots"].map(pos)).sort_values("x")
+            ax.plot(fl["x"], fl["mean"], color="black", linestyle=(0, (1, 1.5)), lw=1.0,
+                    zorder=1)
         for method in methods:
             g = s[(s["task"] == task) & (s["method"] == method)]
             if g.empty:
@@ -99,17 +117,17 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
         ax.set_ylabel(f"{PRIMARY_METRIC[kinds[task]]} (%)")  # type: ignore[index]
         ax.set_xlim(-0.2, len(ks) - 0.8)
     extra = [Line2D([], [], color="black", marker="o", mfc="black", linestyle="none",
-                    label="significant vs best transfer (Holm)"),
+                    label=f"significant vs {reference} (Holm)"),
              Line2D([], [], color="black", marker="o", mfc="white", linestyle="none",
-                    label="not significant")]
+                    label="not significant")] + _floor_handle()
     _method_legend(fig, methods, extra)
     suptitle(fig, f"Score vs shots (95% CI bands; source budget {budget})")
     return fig
 
 
 def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget: int,
-                     shots: int) -> "Figure | None":
-    """Gain over fine-tuning vs language distance (synthetic) or by script (real data)."""
+                     shots: int, reference: str = stats.DEFAULT_REFERENCE) -> "Figure | None":
+    """Gain over the reference vs language distance (synthetic) or by script (real data)."""
     c = per_lang_ft[(per_lang_ft["budget"] == budget) & (per_lang_ft["shots"] == shots)]
     if c.empty:
         return None
@@ -141,10 +159,10 @@ def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget:
                         color=lk.color, marker=lk.marker, linestyle=lk.linestyle if numeric
                         else "none", lw=1, ms=4, capsize=1.5, elinewidth=0.7)
         ax.axhline(0, color="black", lw=0.7)
-        ax.set_ylabel("gain over finetune (points)")
+        ax.set_ylabel(f"gain over {reference} (points)")
         ax.set_title(task)
     _method_legend(fig, methods)
-    suptitle(fig, f"Gain over fine-tuning at {shot_label(shots)} vs language "
+    suptitle(fig, f"Gain over {reference} at {shot_label(shots)} vs language "
               f"(95% paired CI; source budget {budget})")
     return fig
 
@@ -206,15 +224,20 @@ def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int) -> None:  # noqa: ANN0
 
 def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int
                     ) -> "Figure | None":
-    """Primary metric vs source budget cap per task at one K; None with < 2 budgets."""
+    """Primary metric vs source budget cap per task at one K; None with < 2 budgets. The
+    trivial floor is a dotted line."""
     s = summary[summary["shots"] == shots]
     if s["budget"].nunique() < 2:
         return None
     tasks = sorted(s["task"].unique())
     fig, axes = _panels(len(tasks), 2.3)
-    methods = method_order(set(s["method"]))
+    methods = method_order({m for m in s["method"] if stats.role(m) != "trivial"})
     budgets = sorted(s["budget"].unique())
     for ax, task in zip(axes, tasks):
+        fl = _floor(s, task, "budget")
+        if len(fl):
+            ax.plot(fl["budget"], fl["mean"], color="black", linestyle=(0, (1, 1.5)), lw=1.0,
+                    zorder=1)
         for method in methods:
             g = s[(s["task"] == task) & (s["method"] == method)].sort_values("budget")
             if g.empty:
@@ -229,6 +252,6 @@ def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int
         ax.set_xlabel("source budget (labelled-example passes)")
         ax.set_ylabel(f"{PRIMARY_METRIC[kinds[task]]} (%)")  # type: ignore[index]
         ax.set_title(task)
-    _method_legend(fig, methods)
+    _method_legend(fig, methods, _floor_handle())
     suptitle(fig, f"Score vs source budget at {shot_label(shots)} (95% CI bands)")
     return fig

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from bench import stats
+from bench import inference, stats
 from bench.errors import XlbenchError
-from bench.report import detail, figures, formats, html, style, tables
+from bench.report import detail, figures, formats, html, power, style, tables
 from bench.report.tables import Table, shot_label, shot_order
 
 
@@ -30,6 +30,7 @@ class Options:
     boot: int = 1000  # bootstrap resamples for every CI and paired bootstrap
     seed: int = 0  # seed of every bootstrap (each group derives its own from this)
     alpha: float = 0.05  # family-wise level of the Holm-corrected tests
+    reference: str | None = None  # the method every other is compared with; None: the suite's
 
 
 def render(results: Any, out_dir: Path, options: Options = Options()) -> list[Path]:
@@ -66,42 +67,51 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     headline = next((k for k in ks if k > 0), ks[0])
     b, seed, alpha = opt.boot, opt.seed, opt.alpha
 
-    summary = stats.summarise(rows, ["task", "method", "shots", "budget"], boot=b, seed=seed)
-    summary_lang = stats.summarise(rows, ["task", "method", "shots", "lang", "budget"],
-                                   boot=b, seed=seed)
-    pooled = stats.compare(rows, per_language=False, alpha=alpha, boot=b, seed=seed)
-    per_lang = stats.compare(rows, per_language=True, alpha=alpha, boot=b, seed=seed)
-    has_ft = stats.FINETUNE in set(rows["method"])
-    vs_ft = (stats.compare(rows, stats.FINETUNE, per_language=True, alpha=alpha, boot=b,
-                           seed=seed) if has_ft else pd.DataFrame())
+    reference = opt.reference or inference.reference_of(results.manifests)
+    summary = inference.summarise(rows, ["task", "method", "shots", "budget"], boot=b, seed=seed)
+    summary_lang = inference.summarise(rows, ["task", "method", "shots", "lang", "budget"],
+                                       boot=b, seed=seed)
+    pooled = inference.compare(rows, reference, level="language", alpha=alpha, boot=b,
+                               seed=seed)
+    per_lang = inference.compare(rows, reference, level="episode", alpha=alpha, boot=b,
+                                 seed=seed)
+    has_ref = reference in set(rows["method"])
     rankings = {k: r for k in ks
                 if (r := stats.rank_datasets(rows, shots=k, budget=budget, alpha=alpha))}
     langs = results.languages.copy()
     langs["distance"] = pd.to_numeric(langs["distance"], errors="coerce")
 
     notes: list[str] = []
-    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha)
-            for kind in sorted(set(kinds.values()))]
+    if not has_ref:
+        notes.append(f"no results for the reference {reference!r}: no significance marks, "
+                     "win/tie/loss or gain figures.")
+    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha,
+                              reference) for kind in sorted(set(kinds.values()))]
     gap = detail.trivial_gap_table(rows, langs, results.cells, budget)
     gaps = [gap] if gap is not None else []
     metric_ts = [detail.metrics_table(kind, results.scores, budget, b, seed)
                  for kind in sorted(set(kinds.values()))]
     lang_ts = [tables.language_table(rows, langs, summary_lang, per_lang, results.cells,
-                                     budget, alpha, kind) for kind in sorted(set(kinds.values()))]
+                                     budget, alpha, kind, reference)
+               for kind in sorted(set(kinds.values()))]
     targets = langs[langs["role"] == "target"]
     multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
                    and t in kinds)
     script_ts = [tables.script_table(t, rows, langs, results.cells, budget, b, seed) for t in multi]
+    power_t = power.power_table(pooled, per_lang, budget, kinds, alpha)
     extra: list[Table] = [tables.audit_table(results.audit)] if len(results.audit) else []
-    if has_ft:
-        extra.append(tables.win_tie_loss_table(stats.win_tie_loss(vs_ft), budget, alpha))
-    else:
-        notes.append(f"win/tie/loss and gain figures skipped: no '{stats.FINETUNE}' results.")
+    if power_t is not None:
+        extra.append(power_t)
+    if has_ref:
+        extra.append(tables.win_tie_loss_table(inference.win_tie_loss(per_lang), budget, alpha,
+                                               reference))
     if rankings:
         extra.append(tables.ranking_table(rankings))
     extra.append(tables.na_table(results.cells))
-    corr = tables.distance_correlation(rows, langs, budget, shots=1) if has_ft else None
-    corr_text = _correlation_text(corr)
+    corr = (tables.distance_correlation(rows, langs, budget, shots=1, reference=reference)
+            if has_ref else None)
+    corr_text = _correlation_text(corr, reference)
+    vs_ft = per_lang
 
     tdir, fdir = root / "tables", root / "figures"
     tdir.mkdir()
@@ -118,20 +128,25 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     figs: list[tuple[str, html.Figure]] = []
     with style.rc():
         specs = [
-            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget),
-             "Primary metric vs K per task; filled markers differ significantly from the "
-             "best transfer baseline (Wilcoxon, Holm)."),
-            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs)
-             if has_ft else None, "Gain over fine-tuning per target language, method and K "
-             "(points; * = significant after Holm)."),
-            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline)
-             if has_ft else None, f"Gain over fine-tuning at {shot_label(headline)} vs "
+            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget, reference),
+             f"Primary metric vs K per task ({inference.shots_meaning(sorted(set(kinds.values())))}"
+             f"); filled markers differ significantly from the reference {reference} (paired "
+             f"t-test over languages, Holm over {inference.family('language')}); the dotted "
+             "line is the trivial floor (the best trivial baseline at each K)."),
+            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs, reference)
+             if has_ref else None, f"Gain over {reference} per target language, method and K "
+             f"(points; * = significant: paired t-test over episodes, Holm over "
+             f"{inference.family('episode')})."),
+            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline,
+                                                          reference)
+             if has_ref else None, f"Gain over {reference} at {shot_label(headline)} vs "
              "language distance (synthetic tasks) or script (real data)."),
             ("critical-difference", figures.critical_difference(rankings),
              "Critical-difference diagrams (Demšar 2006): methods joined by a bar are not "
              "significantly different (Nemenyi, alpha 0.05)."),
             ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline),
-             f"Primary metric vs source budget cap at {shot_label(headline)}."),
+             f"Primary metric vs source budget cap at {shot_label(headline)}; the dotted line "
+             "is the trivial floor."),
         ]
         for name, fig, caption in specs:
             if fig is None:
@@ -155,6 +170,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
          + ([f"<p>{html_lib.escape(corr_text)}</p>"] if corr_text else [])),
         ("Ranks", [formats.html_table(t) for t in extra if t.name == "ranks"]
          + [fig_by[n] for n in ("critical-difference",) if n in fig_by]),
+        ("Power", [formats.html_table(t) for t in extra if t.name == "power"]),
         ("Budget", [formats.html_table(t) for t in extra if t.name == "budget-audit"]
          + [fig_by[n] for n in ("score-vs-budget",) if n in fig_by]),
         ("Win / tie / loss", [formats.html_table(t) for t in extra if t.name == "win-tie-loss"]),
@@ -164,7 +180,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
         sections.append(("Notes", ["<ul>" + "".join(f"<li>{html_lib.escape(n)}</li>"
                                                     for n in notes) + "</ul>"]))
     suite = _suite_name(results)
-    header = _header(results, budget, opt)
+    header = _header(results, budget, opt, reference)
     (root / "index.html").write_text(html.page(f"xlbench report: {suite}", header, sections,
                                                root), encoding="utf-8")
     md = [f"# xlbench report: {suite}", ""]
@@ -177,12 +193,12 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     (root / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
-def _correlation_text(corr: pd.DataFrame | None) -> str:
+def _correlation_text(corr: pd.DataFrame | None, reference: str) -> str:
     if corr is None or corr.empty:
         return ""
     parts = [f"{r.task}: rho = {r.rho:+.2f} (p = {r.p:.3g}, n = {r.n} languages)"
              for r in corr.itertuples()]
-    return ("Spearman rank correlation of fine-tuning's K=1 per-language score with language "
+    return (f"Spearman rank correlation of {reference}'s K=1 per-language score with language "
             "distance: " + "; ".join(parts) + ".")
 
 
@@ -191,7 +207,7 @@ def _suite_name(results: Any) -> str:
     return ", ".join(names) or "results"
 
 
-def _header(results: Any, budget: int, opt: Options) -> str:
+def _header(results: Any, budget: int, opt: Options, reference: str) -> str:
     items = []
     for m in results.manifests:
         s = m.get("suite", {})
@@ -204,5 +220,6 @@ def _header(results: Any, budget: int, opt: Options) -> str:
             f"{html_lib.escape(str(s.get('queries')))} queries</li>")
     return (f"<ul class=\"files\">{''.join(items)}</ul><p class=\"files\">Tables use source "
             f"budget {budget} (the largest of the run); bootstrap B = {opt.boot}, seed "
-            f"{opt.seed}; alpha = {opt.alpha:g}. Files: <code>tables/</code> (md, tex, csv), "
+            f"{opt.seed}; alpha = {opt.alpha:g}; every method is compared with the reference "
+            f"<code>{html_lib.escape(reference)}</code>. Files: <code>tables/</code> (md, tex, csv), "
             f"<code>figures/</code> (pdf, png), <code>report.md</code>.</p>")
