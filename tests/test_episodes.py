@@ -54,3 +54,22 @@ def test_support_nested_for_item_kinds_and_realised_shots_recorded():
     short = (data.pool[0], data.pool[3], data.pool[1])  # labels 0, 0, 1
     assert realised_shots(task.info(), short) == (2, 1, 0)
     assert realised_shots(info, short) == (3,)
+
+
+def test_every_cell_record_says_what_k_gave_each_episode(tmp_path):
+    import json
+
+    import yaml
+
+    from bench.cli import main
+
+    suite = {"name": "toy", "seeds": [0], "shots": [0, 2], "episodes": 2, "queries": 6,
+             "budget": {"source_examples": 20, "adapt_examples": 100},
+             "tasks": ["tests.corefakes:ToyTask"], "methods": ["tests.corefakes:Echo"],
+             "executor": {"name": "inline"}, "floors": False}
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(suite))
+    assert main(["run", "--suite", str(path), "--results-dir", str(tmp_path / "r")]) == 0
+    recs = [json.loads(p.read_text()) for p in (tmp_path / "r").glob("toy/*/cells/*.json")]
+    got = {rec["key"]["shots"]: rec["realised_shots"] for rec in recs if rec["key"]["lang"] == "aa"}
+    assert got == {0: [[0, 0, 0], [0, 0, 0]], 2: [[2, 2, 2], [2, 2, 2]]}  # per class, per episode
