@@ -121,7 +121,8 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
     tasks = sorted(rows.loc[rows["kind"] == kind, "task"].unique())
     ks = shot_order(rows["shots"])
     s = summary[(summary["budget"] == budget) & summary["task"].isin(tasks)]
-    c = pooled[pooled["budget"] == budget].set_index(["task", "method", "shots"])
+    c = pooled[(pooled["budget"] == budget) & pooled["task"].isin(tasks)].set_index(
+        ["task", "method", "shots"])
     na = _na_keys(cells, budget)
     skip = unsupported(cells, budget)
     methods = method_order(set(s["method"]) | {m for t, m, _ in na if t in tasks})
