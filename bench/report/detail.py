@@ -111,7 +111,8 @@ def trivial_gap_table(rows: pd.DataFrame, languages: pd.DataFrame, cells: pd.Dat
               "question-overlap sentence); gap = method − trivial, mean over seeds and "
               "episodes; nearest target: the target language with the smallest distance to "
               "the source languages. The CSV holds every K and language. Every task is listed; "
-              "a task without a trivial result says so.")
+              "a task without a trivial result says so. "
+              + inference.shots_meaning(sorted(set(rows["kind"]))) + ".")
     return Table("trivial-gap", title, pd.DataFrame(disp), data, None, legend)
 
 
