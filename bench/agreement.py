@@ -57,9 +57,18 @@ def _primary(results: Any) -> pd.DataFrame:
 
 
 def compare_runs(a: Any, b: Any, reference: str | None = None, *, alpha: float = 0.05,
-                 boot: int = 1000, seed: int = 0) -> Agreement:
-    """Compare the conclusions of two :class:`bench.store.Results` (one run each)."""
+                 boot: int = 1000, seed: int = 0, methods: tuple[str, ...] = ()) -> Agreement:
+    """Compare the conclusions of two :class:`bench.store.Results` (one run each).
+
+    ``methods`` restricts the comparison to those methods (the reference and the trivial
+    floors always stay), e.g. to the methods a partial rerun has finished; the Holm family
+    is then the family of those methods.
+    """
     ra, rb = _primary(a), _primary(b)
+    if methods:
+        keep = set(methods) | {reference or inference.reference_of(a.manifests)}
+        ra = ra[ra["method"].isin(keep) | ra["method"].map(stats.role).eq("trivial")]
+        rb = rb[rb["method"].isin(keep) | rb["method"].map(stats.role).eq("trivial")]
     for name, r in (("RUN_A", ra), ("RUN_B", rb)):
         if r.empty:
             raise XlbenchError(f"{name} has no finished scores; run it first "

@@ -129,7 +129,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from bench.agreement import compare_runs, lines
 
     a, b = store.load([Path(args.run_a)]), store.load([Path(args.run_b)])
-    verdict = compare_runs(a, b, args.reference, alpha=args.alpha, boot=args.boot)
+    verdict = compare_runs(a, b, args.reference, alpha=args.alpha, boot=args.boot,
+                           methods=tuple(args.method or ()))
     print("\n".join(lines(verdict, args.run_a, args.run_b)))
     return 0 if verdict.same else 1
 
@@ -255,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", help="compare against this method (default: the suite's reference, else finetune)")
     p.add_argument("--alpha", type=float, default=0.05, help="family-wise level (default: %(default)s)")
     p.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
+    p.add_argument("--method", action="append", metavar="NAME",
+                   help="compare only these methods (repeatable; the reference and trivial floors stay)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("results", help="export stored results as a tidy table")

@@ -58,3 +58,9 @@ def test_runs_without_shared_cells_are_bad_input() -> None:
     b = dataclasses.replace(a, scores=a.scores.assign(task="other"))
     with pytest.raises(XlbenchError, match="share no"):
         compare_runs(a, b, boot=50)
+
+
+def test_method_filter_keeps_the_reference_and_drops_the_rest() -> None:
+    a = load_fixture()
+    verdict = compare_runs(a, _shifted(a, "maml", 25.0), boot=50, methods=("logreg",))
+    assert set(verdict.marks["method"]) == {"logreg"} and verdict.same  # maml left out
