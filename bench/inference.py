@@ -16,7 +16,7 @@ method, not the data), so the rows are clustered, not independent:
   that language on every episode counts as a difference (three seeds cannot estimate a
   method x seed x language variance).
 * **CIs** come from the two-stage cluster bootstrap of :mod:`bench.bootstrap` (languages,
-  then episodes inside each language).
+  then episodes inside each language), expanded for few clusters (Hesterberg 2015).
 * **One pre-registered reference.** Every other method is compared with the suite's
   ``reference`` (default :data:`bench.stats.DEFAULT_REFERENCE`), named before any score
   exists — never with the best baseline of a column, which is chosen on the same data.

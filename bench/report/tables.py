@@ -99,7 +99,7 @@ def significance_legend(alpha: float, reference: str, level: inference.Level,
     else:
         unit = "paired t-test over the language's episodes, each the mean over seeds"
     ci = ("the 95% cluster-bootstrap CI half-width (resampling languages, then episodes "
-          "within each)" if level == "language" else
+          "within each; expanded for few languages)" if level == "language" else
           "the 95% bootstrap CI half-width over the language's episodes")
     return (f"{UP}/{DOWN}: significantly better/worse than the pre-registered reference "
             f"{reference} ({unit}; Holm-corrected over {inference.family(level)}{size}, "
