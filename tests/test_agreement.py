@@ -30,7 +30,7 @@ def test_a_run_agrees_with_itself_and_a_jitter_inside_the_cis() -> None:
 
 def test_a_shifted_method_differs_and_every_difference_is_listed() -> None:
     a = load_fixture()
-    b = _shifted(a, "maml", 25.0)
+    b = _shifted(a, "maml", 80.0)
     verdict = compare_runs(a, b, boot=200)
     assert not verdict.same
     assert not verdict.means.set_index("method").loc["maml", "within"].any()
@@ -44,7 +44,7 @@ def test_a_shifted_method_differs_and_every_difference_is_listed() -> None:
 def test_cli_exit_codes(tmp_path, monkeypatch, capsys) -> None:  # noqa: ANN001
     assert main(["compare", str(tmp_path / "nope"), str(tmp_path / "nope2")]) == 2
     assert "not a run folder" in capsys.readouterr().err
-    runs = {"a": load_fixture(), "b": load_fixture(), "c": _shifted(load_fixture(), "maml", 25)}
+    runs = {"a": load_fixture(), "b": load_fixture(), "c": _shifted(load_fixture(), "maml", 80)}
     monkeypatch.setattr(store, "load", lambda dirs: runs[dirs[0].name])
     assert main(["compare", "a", "b", "--boot", "100"]) == 0
     assert "SAME" in capsys.readouterr().out
@@ -62,5 +62,5 @@ def test_runs_without_shared_cells_are_bad_input() -> None:
 
 def test_method_filter_keeps_the_reference_and_drops_the_rest() -> None:
     a = load_fixture()
-    verdict = compare_runs(a, _shifted(a, "maml", 25.0), boot=50, methods=("logreg",))
+    verdict = compare_runs(a, _shifted(a, "maml", 80.0), boot=50, methods=("logreg",))
     assert set(verdict.marks["method"]) == {"logreg"} and verdict.same  # maml left out
