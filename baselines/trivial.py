@@ -4,7 +4,8 @@ They train nothing and spend nothing from the budget (no meter step is ever take
 table that shows them beside the learned methods says how much of a score is task
 structure rather than learning:
 
-* :class:`Majority` (classification): the most frequent support label;
+* :class:`Majority` (classification): the most frequent class of what it may see
+  (the source prior at K = 0, the support set at K > 0, ties broken by the prior);
 * :class:`LeadK` (summarization): the first k sentences, the LEAD baseline of news
   summarization (e.g. Nallapati et al., 2017; Narayan et al., 2018);
 * :class:`QuestionOverlap` (extractive QA): the context sentence sharing most question
@@ -49,10 +50,14 @@ class _Untrained(Method):
 
 
 class Majority(_Untrained):
-    """Predict the most frequent label of the episode's support set (ties: lowest id).
+    """Predict the most frequent class of the data the method may see.
 
-    Needs a support set (K = 0 is undefined). Spends nothing from the budget: counting
-    labels is not a forward pass.
+    At K = 0 that is the source-language label distribution (the prior counted in
+    :meth:`train`); at K > 0 the support set, with ties broken by the source prior, and
+    ties there by a draw from the method's seeded generator — never by label id, so the
+    floor does not depend on the order of the label list (a balanced support set ties
+    every class, and "lowest id wins" made the floor a label-order artefact). Spends
+    nothing from the budget: counting labels is not a forward pass.
     """
 
     @dataclass(frozen=True)
@@ -61,20 +66,48 @@ class Majority(_Untrained):
 
     role: ClassVar[MethodRole] = "trivial"  # a calibration floor
     kinds: ClassVar[frozenset[TaskKind]] = frozenset({"classification"})
-    zero_shot: ClassVar[bool] = False
+    zero_shot: ClassVar[bool] = True
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.prior: tuple[float, ...] = ()  # source label counts, set by train/load_state
+        self._ties: tuple[int, ...] = ()  # a seeded label order for exact ties, drawn once
+
+    def train(self, source: SourceData, meter: "Meter") -> None:
+        """Count the source labels (the prior); spends nothing."""
+        counts = Counter(ex.label for ex in source.all() if ex.label is not None)
+        self.prior = tuple(float(counts.get(i, 0)) for i in range(self.info.num_labels))
+
+    def state(self) -> dict[str, "torch.Tensor"]:
+        import torch
+
+        return {"prior": torch.tensor(self.prior, dtype=torch.float64)} if self.prior else {}
+
+    def load_state(self, state: dict[str, "torch.Tensor"]) -> None:
+        if set(state) - {"prior"}:
+            raise ValueError(
+                f"Majority has no state but the source prior, got keys {sorted(state)}; "
+                "the checkpoint belongs to another method"
+            )
+        self.prior = tuple(float(x) for x in state["prior"].tolist()) if "prior" in state else ()
 
     def predict(self, episode: EvalEpisode, meter: "Meter") -> list[Prediction]:
         labels = [ex.label for ex in episode.support]
-        if not labels:
-            raise ValueError(
-                f"Majority needs a support set, but episode {episode.index} of "
-                f"{episode.lang} has none (shots={episode.shots}); use shots >= 1"
-            )
         if any(lab is None for lab in labels):
             raise ValueError("Majority got a support example without a label")
-        counts = Counter(lab for lab in labels if lab is not None)  # none is None (checked above)
-        top = max(counts.values())
-        label = min(lab for lab, c in counts.items() if c == top)
+        if not labels and not self.prior:
+            raise ValueError(
+                f"Majority has neither a support set nor a source prior for episode "
+                f"{episode.index} of {episode.lang} (shots={episode.shots}); call train() "
+                "on the source data first, or use shots >= 1"
+            )
+        counts = Counter(labels)
+        n = max(self.info.num_labels, len(self.prior), max(counts, default=-1) + 1)
+        prior = list(self.prior) + [0.0] * (n - len(self.prior))
+        if len(self._ties) != n:  # drawn once, so episodes stay independent of their order
+            self._ties = tuple(int(x) for x in self.rng.permutation(n))
+        # lexicographic: support count first, then the source prior, then the seeded order
+        label = max(range(n), key=lambda c: (counts.get(c, 0), prior[c], -self._ties[c]))
         return [Prediction(label=label) for _ in episode.query]
 
 

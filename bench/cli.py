@@ -1,8 +1,8 @@
-"""``xlbench``: run | tune | report | results | list | check | new-method | new-task | check-task | data fetch.
+"""``xlbench``: run | tune | report | compare | results | list | check | new-method | new-task | check-task | data fetch.
 
 Every user error (unknown name, bad suite, bad data) becomes one clear message on stderr and
-exit status 2, before any training starts. Exit 1 means some cells failed; 130 means the
-run was interrupted (Ctrl-C).
+exit status 2, before any training starts. Exit 1 means some cells failed (``compare``:
+the two runs' conclusions differ); 130 means the run was interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -227,6 +227,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bench import store
+    from bench.agreement import compare_runs, lines
+
+    a, b = store.load([Path(args.run_a)]), store.load([Path(args.run_b)])
+    verdict = compare_runs(a, b, args.reference, alpha=args.alpha, boot=args.boot,
+                           methods=tuple(args.method or ()))
+    print("\n".join(lines(verdict, args.run_a, args.run_b)))
+    return 0 if verdict.same else 1
+
+
 def cmd_results(args: argparse.Namespace) -> int:
     from bench import store
 
@@ -388,6 +399,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run folder(s) to report; several are merged when compatible (default: the suite's latest run)")
     p.add_argument("--out", help="output folder (default: reports/<suite>)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compare", help="do two runs reach the same conclusions? (marks, means in CIs)",
+                       description="Compare two runs (another machine, thread count or seed set): the "
+                                   "main-table marks against the reference and every mean inside the other "
+                                   "run's 95% CI. Exit 0: same conclusions; 1: they differ (each difference "
+                                   "listed); 2: bad input.")
+    p.add_argument("run_a", metavar="RUN_A", help="a run folder, e.g. results/default/<run-id>")
+    p.add_argument("run_b", metavar="RUN_B", help="another run folder")
+    p.add_argument("--reference", help="compare against this method (default: the suite's reference, else finetune)")
+    p.add_argument("--alpha", type=float, default=0.05, help="family-wise level (default: %(default)s)")
+    p.add_argument("--boot", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
+    p.add_argument("--method", action="append", metavar="NAME",
+                   help="compare only these methods (repeatable; the reference and trivial floors stay)")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("results", help="export stored results as a tidy table")
     common(p)

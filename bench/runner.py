@@ -74,6 +74,7 @@ def prepare(
     only_tasks: Sequence[str] = (),
     only_methods: Sequence[str] = (),
     retry_failed: bool = False,
+    floors: bool = True,
 ) -> Prepared:
     """Preflight: resolve names, validate data, check every task for parallel leakage
     (:func:`bench.leakage.check_task`), choose the run folder. Writes nothing.
@@ -82,7 +83,14 @@ def prepare(
     invocation computes without changing the run: the rest stay for a later invocation.
     ``retry_failed`` makes cells recorded ``failed`` or ``oom`` (timeouts are ``failed``)
     pending again; :func:`open_run` sets their old records aside.
+    ``floors`` (and the suite's own ``floors`` key) add the trivial baselines the suite
+    omits (:mod:`bench.floors`); only a speed benchmark that times chosen methods, and
+    framework tests that count cells, turn it off.
     """
+    if floors and suite.floors:
+        from bench.floors import with_floors
+
+        suite = with_floors(suite)  # trivial floors are part of every suite
     from bench import datafiles
     from bench.task import check_roles
 
@@ -390,6 +398,8 @@ def compute_group(
             rows, usage, status = [], {"examples": 0, "steps": 0, "flops": 0.0, "seconds": 0.0}, "done"
             episodes = build_episodes(key, info, evaluation_data(task, suite.role, cell.lang),
                                       cell.shots, suite.episodes, suite.queries, suite.role)
+            # what K gave each episode: per class (classification) or items (bench.episodes)
+            rec["realised_shots"] = [list(e.realised) for e in episodes]
             try:
                 for scored in episodes:
                     meter = Meter("adapt", budget.adapt_examples)
@@ -508,4 +518,5 @@ def _unresolve(resolved: dict) -> dict:
         "tuning": {k: v for k, v in (resolved.get("tuning") or {}).items() if v is not None},
         "role": resolved.get("role", "target"),
         "tuned": resolved.get("tuned"),
+        "floors": resolved.get("floors", True),
     }

@@ -1,21 +1,16 @@
-"""Statistics for the report: bootstrap CIs, paired tests, Holm, Friedman + Nemenyi.
+"""Statistics primitives: bootstrap CIs, paired tests, power, Holm, Friedman + Nemenyi.
 
-Everything is a pure function of arrays or tidy DataFrames with explicit seeds; nothing
-reads results from disk or keeps state. Conventions:
+Everything is a pure function of arrays (or, for :func:`rank_datasets`, a tidy DataFrame)
+with explicit seeds; nothing reads results from disk or keeps state. Which rows form a
+unit, which method is the reference and which tests form a Holm family is decided in
+:mod:`bench.inference`; the cluster bootstrap lives in :mod:`bench.bootstrap`.
 
-* **Units.** A score row is one (task, method, seed, lang, shots, budget, episode). Episodes
-  are shared by every method (docs/architecture.md, "The protocol"), so rows matched on
-  :data:`PAIR_KEYS` are paired observations. CIs resample (seed, episode) units, averaging
-  over the languages inside a unit when a table pools languages.
 * **CIs** are percentile bootstrap intervals (Efron & Tibshirani 1993), B = 1000 by default.
-* **Paired tests** compare a method with a reference on the matched rows: the paired
-  bootstrap CI of the mean difference, and the Wilcoxon signed-rank test (Wilcoxon 1945),
-  whose p-value decides significance. p-values of one (task, method, budget) are
-  Holm-corrected across languages x shots (Holm 1979, "A simple sequentially rejective
+* **Paired tests**: the one-sample t-test of paired differences (Student 1908), which
+  decides significance in the report, and the Wilcoxon signed-rank test (Wilcoxon 1945);
+  :func:`mde` is the t-test's minimum detectable effect (noncentral t; Cohen 1988).
+  p-values of one family are Holm-corrected (Holm 1979, "A simple sequentially rejective
   multiple test procedure").
-* **Roles** (transfer baseline, method under test, trivial floor) are declared by each
-  method class and stored in every cell record; :func:`roles` reads them from the cells
-  table. "The best transfer baseline" is the best method whose role is ``transfer``.
 * **Ranks** over (task, language) datasets use the Friedman test and the Nemenyi critical
   difference (Demsar 2006, "Statistical comparisons of classifiers over multiple data
   sets", JMLR 7).
@@ -25,12 +20,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Mapping, Sequence
+from typing import Literal, Sequence, Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench.errors import XlbenchError
+from bench.floors import FLOORS
 from bench.method import ROLES, MethodRole
 from bench.seeding import derive_seed
 from bench.types import PRIMARY_METRIC
@@ -41,12 +37,11 @@ Role = MethodRole
 #: stored their method's role (old runs render as they did); any other label is "meta".
 LEGACY_ROLES: Mapping[str, MethodRole] = {
     "finetune": "transfer", "logreg": "transfer", "logreg-tfidf": "transfer",
-    "majority": "trivial", "lead": "trivial", "overlap": "trivial",
+    **{name: "trivial" for name in FLOORS},
 }
-
-#: Columns that identify one paired observation (the same episode seen by two methods).
-PAIR_KEYS: tuple[str, ...] = ("task", "lang", "shots", "seed", "episode", "budget")
-Test = Literal["wilcoxon", "bootstrap"]
+#: The reference every other method is compared with when a suite names none.
+FINETUNE = "finetune"
+DEFAULT_REFERENCE = FINETUNE
 
 
 def roles(cells: pd.DataFrame) -> dict[str, Role]:
@@ -75,9 +70,11 @@ def roles(cells: pd.DataFrame) -> dict[str, Role]:
     return out
 
 
-def role_of(method: str, roles: Mapping[str, Role]) -> Role:
-    """``roles[method]``; a label absent from the records is a method under test (``meta``)."""
-    return roles.get(method, "meta")
+def role_of(method: str, roles: Mapping[str, Role] | None = None) -> Role:
+    """``roles[method]`` (:func:`roles`, read from the records); a label absent from it falls
+    back to :data:`LEGACY_ROLES`, else a method under test (``meta``)."""
+    found = (roles or {}).get(method)
+    return found if found is not None else LEGACY_ROLES.get(method, "meta")
 
 
 def _key_seed(seed: int, *key: object) -> int:
@@ -153,7 +150,7 @@ def paired_test(
         return Paired(len(d), 0.0, 0.0, 0.0, 1.0, 1.0)
     reps = bootstrap_means(d, boot, np.random.default_rng(seed))
     lo, hi = _percentiles(reps, level)
-    p_boot = min(1.0, 2 * min(float(np.mean(reps <= 0)), float(np.mean(reps >= 0))))
+    p_boot = min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0)))
     p_wil = wilcoxon_p(d)
     return Paired(len(d), float(d.mean()), float(lo), float(hi), float(p_boot), p_wil)
 
@@ -189,16 +186,16 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     permutation test when there are ties, at a fraction of the cost); above, the normal
     approximation with tie correction.
     """
-    arr = np.asarray(d, dtype=float)
-    nz = arr[(arr != 0) & ~np.isnan(arr)]
-    n = len(nz)
+    d = np.asarray(d, dtype=float)
+    d = d[(d != 0) & ~np.isnan(d)]
+    n = len(d)
     if n == 0:
         return 1.0
-    r = midranks(np.abs(nz))
+    r = midranks(np.abs(d))
     if n > EXACT_WILCOXON_MAX_N:
         from scipy.stats import norm
 
-        t = r[nz > 0].sum()
+        t = r[d > 0].sum()
         mean = n * (n + 1) / 4
         var = (r**2).sum() / 4
         z = (t - mean) / np.sqrt(var)
@@ -209,10 +206,60 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     for w in r2:  # each rank joins the positive sum with probability 1/2
         dist[w:] = 0.5 * dist[w:] + 0.5 * dist[:-w].copy()
         dist[:w] *= 0.5
-    t = int(r2[nz > 0].sum())
+    t = int(r2[d > 0].sum())
     cdf = np.cumsum(dist)
     lower, upper = cdf[t], 1.0 - (cdf[t - 1] if t > 0 else 0.0)
     return float(min(1.0, 2 * min(lower, upper)))
+
+
+def ttest_p(d: Sequence[float] | np.ndarray) -> float:
+    """Two-sided p-value of the one-sample t-test that the mean of ``d`` is 0.
+
+    NaNs are dropped. Fewer than 2 values: 1.0. Zero spread: 1.0 if every value is 0,
+    else 0.0 (a constant non-zero difference).
+    """
+    from scipy.stats import t as student
+
+    d = np.asarray(d, dtype=float)
+    d = d[~np.isnan(d)]
+    n = len(d)
+    if n < 2:
+        return 1.0
+    sd = d.std(ddof=1)
+    if sd == 0 or not np.isfinite(sd):
+        return 1.0 if np.all(d == 0) else 0.0
+    stat = d.mean() / (sd / np.sqrt(n))
+    return float(min(1.0, 2 * student.sf(abs(stat), n - 1)))
+
+
+@lru_cache(maxsize=4096)
+def _noncentrality(n: int, alpha: float, power: float) -> float:
+    """The noncentrality at which the two-sided t-test with n units has ``power``."""
+    from scipy.optimize import brentq
+    from scipy.stats import nct, t as student
+
+    df = n - 1
+    crit = student.ppf(1 - alpha / 2, df)
+
+    def gap(ncp: float) -> float:
+        lower = nct.cdf(-crit, df, ncp)  # the far tail: tiny, and NaN where scipy underflows
+        return float(nct.sf(crit, df, ncp) + np.nan_to_num(lower) - power)
+
+    hi = crit + 4.0
+    while gap(hi) < 0:  # power grows with the noncentrality: widen until it brackets
+        hi *= 2
+    return float(brentq(gap, 0.0, hi))
+
+
+def mde(sd: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Minimum detectable effect of the two-sided paired t-test: the true mean difference
+    detected with probability ``power`` at level ``alpha`` by ``n`` units whose differences
+    have standard deviation ``sd`` (exact, via the noncentral t distribution). NaN for
+    n < 2 or an unknown sd."""
+    if n < 2 or not np.isfinite(sd):
+        return float("nan")
+    return _noncentrality(int(n), float(alpha), float(power)) * float(sd) / float(np.sqrt(n))
+
 
 
 def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -284,110 +331,6 @@ def primary(scores: pd.DataFrame) -> pd.DataFrame:
     """The rows of each kind's primary metric (:data:`bench.types.PRIMARY_METRIC`)."""
     want = scores["kind"].map(PRIMARY_METRIC)
     return scores[scores["metric"] == want].reset_index(drop=True)
-
-
-def summarise(
-    rows: pd.DataFrame, by: Sequence[str], *, boot: int = 1000, seed: int = 0
-) -> pd.DataFrame:
-    """Mean and bootstrap CI per group of ``by``, resampling (seed, episode) units.
-
-    Within a unit, values are averaged over the remaining keys (e.g. languages).
-    Columns: ``by`` + mean, lo, hi, half, n (number of units).
-    """
-    by = list(by)
-    units = rows.groupby(by + ["seed", "episode"], sort=True)["value"].mean().reset_index()
-    out = []
-    for key, grp in units.groupby(by, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        ci = bootstrap_ci(grp["value"].to_numpy(), b=boot, seed=_key_seed(seed, *key))
-        out.append((*key, ci.mean, ci.lo, ci.hi, ci.half_width, ci.n))
-    return pd.DataFrame(out, columns=by + ["mean", "lo", "hi", "half", "n"])
-
-
-def best_transfer(rows: pd.DataFrame, roles: Mapping[str, Role]) -> pd.DataFrame:
-    """The best transfer baseline (role ``transfer``, see :func:`roles`) per (task, shots,
-    budget) by mean primary score.
-
-    Columns: task, shots, budget, reference. Ties go to the alphabetically first name.
-    """
-    t = rows[rows["method"].isin([m for m, r in roles.items() if r == "transfer"])]
-    means = t.groupby(["task", "shots", "budget", "method"])["value"].mean().reset_index()
-    means = means.sort_values(
-        ["task", "shots", "budget", "value", "method"], ascending=[True, True, True, False, True]
-    )
-    best = means.drop_duplicates(["task", "shots", "budget"], keep="first")
-    return best.rename(columns={"method": "reference"})[["task", "shots", "budget", "reference"]]
-
-
-def compare(
-    rows: pd.DataFrame,
-    reference: str | None = None,
-    *,
-    roles: Mapping[str, Role] | None = None,
-    per_language: bool = True,
-    test: Test = "wilcoxon",
-    alpha: float = 0.05,
-    boot: int = 1000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Paired comparison of every method with a reference, Holm-corrected.
-
-    ``rows`` are primary-metric score rows. ``reference`` is a method name, or None for the
-    best transfer baseline per (task, shots, budget), which needs the method ``roles``. Pairs are rows matched on
-    :data:`PAIR_KEYS`. With ``per_language`` one test per (task, method, budget, shots,
-    lang) and Holm across languages x shots; otherwise languages are pooled (units are
-    (lang, seed, episode)) and Holm runs across shots. The ``test`` p-value decides.
-
-    Columns: task, method, budget, shots[, lang], reference, n, mean, ref_mean, diff, lo, hi,
-    p_bootstrap, p_wilcoxon, p_holm, significant, direction (+1 better, -1 worse, 0 n.s.).
-    """
-    if reference is None:
-        if roles is None:
-            raise ValueError("compare(reference=None) picks the best transfer baseline: pass roles=")
-        refs = best_transfer(rows, roles)
-    else:
-        refs = rows[["task", "shots", "budget"]].drop_duplicates().assign(reference=reference)
-    keys = ["task", "method", "budget", "shots"] + (["lang"] if per_language else [])
-    ref_rows = rows.merge(refs, on=["task", "shots", "budget"])
-    ref_rows = ref_rows[ref_rows["method"] == ref_rows["reference"]]
-    ref_rows = ref_rows[list(PAIR_KEYS) + ["reference", "value"]]
-    pairs = rows.merge(ref_rows, on=list(PAIR_KEYS), suffixes=("", "_ref"))
-    pairs = pairs[pairs["method"] != pairs["reference"]]
-    pairs = pairs.sort_values(keys + ["lang", "seed", "episode"]).reset_index(drop=True)
-    val = pairs["value"].to_numpy(dtype=float)
-    ref = pairs["value_ref"].to_numpy(dtype=float)
-    ref_name = pairs["reference"].to_numpy()
-    out = []
-    for key, idx in sorted(pairs.groupby(keys, sort=True).indices.items()):
-        res = paired_test(val[idx], ref[idx], boot=boot, seed=_key_seed(seed, *key))
-        out.append((*key, ref_name[idx[0]], res.n, val[idx].mean(), ref[idx].mean(),
-                    res.diff, res.lo, res.hi, res.p_bootstrap, res.p_wilcoxon))
-    cols = keys + ["reference", "n", "mean", "ref_mean", "diff", "lo", "hi",
-                   "p_bootstrap", "p_wilcoxon"]
-    df = pd.DataFrame(out, columns=cols)
-    p_col = "p_wilcoxon" if test == "wilcoxon" else "p_bootstrap"
-    df["p_holm"] = np.nan
-    for _, idx in df.groupby(["task", "method", "budget"], sort=True).groups.items():
-        df.loc[idx, "p_holm"] = holm(df.loc[idx, p_col].to_numpy())
-    df["significant"] = df["p_holm"] < alpha
-    df["direction"] = np.where(df["significant"], np.sign(df["diff"]), 0).astype(int)
-    return df
-
-
-def win_tie_loss(comparisons: pd.DataFrame) -> pd.DataFrame:
-    """Wins/ties/losses per (task, method, budget) from per-language :func:`compare` rows.
-
-    Pass ``compare(rows, reference, per_language=True)``: a win is a Holm-significant
-    positive paired difference, a loss a significant negative one, a tie anything else.
-    Columns: task, method, budget, win, tie, loss.
-    """
-    c = comparisons.assign(win=comparisons["direction"] > 0,
-                           loss=comparisons["direction"] < 0)
-    c["tie"] = ~(c["win"] | c["loss"])
-    return (
-        c.groupby(["task", "method", "budget"], sort=True)[["win", "tie", "loss"]]
-        .sum().astype(int).reset_index()
-    )
 
 
 def rank_datasets(

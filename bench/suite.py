@@ -22,6 +22,8 @@ Schema (see ``bench/suites/default.yaml``)::
     reference: finetune           # the method label every method is compared with in the report
                                   # (default: finetune, when the suite has a method labelled so)
     tuning: {trials: 16, sampler: random, seeds: [0], episodes: 3, shots: [1, 5]}  # `xlbench tune`
+    floors: true                  # the runner adds the trivial floors the suite omits
+                                  # (bench/floors.py); false only for framework tests
 
 ``role`` (``target``, or ``dev`` in the trial suites ``xlbench tune`` derives) and ``tuned``
 (the tuned file a run applied, :func:`bench.trials.attach`) are written by xlbench into
@@ -61,6 +63,7 @@ _NOT_FINGERPRINTED = frozenset({"executor", "description", "reference", "tuning"
 _TOP_KEYS = {
     "name", "description", "backbone", "seeds", "shots", "episodes", "queries",
     "budget", "budgets", "tasks", "methods", "executor", "reference", "tuning", "role", "tuned",
+    "floors",
 }
 _COMPONENT_KEYS = {"name", "label", "config"}
 _TASK_KEYS = _COMPONENT_KEYS | {"backbone"}
@@ -101,6 +104,7 @@ class Suite:
     tuning: Tuning = Tuning()  # the `xlbench tune` block (not part of the fingerprint)
     role: EvalRole = "target"  # languages evaluated: "target" (runs) or "dev" (tuning trials)
     tuned: Tuned | None = None  # the tuned file this run applies (bench.trials.attach)
+    floors: bool = True  # add the trivial floors the suite omits (bench/floors.py)
 
     def resolved(self) -> dict[str, Any]:
         """A JSON-able dict of everything that determines the results."""
@@ -236,6 +240,7 @@ def parse_suite(raw: Any, source: str = "<suite>") -> Suite:
         tuning=parse_tuning(raw.get("tuning"), source),
         role=_role(raw.get("role", "target"), source),
         tuned=parse_tuned(raw.get("tuned"), source),
+        floors=_bool(raw.get("floors", True), "floors", source),
     )
 
 
@@ -299,6 +304,12 @@ def safe_name(value: Any, key: str, source: str) -> str:
     raise SuiteError(f"{source}: {key} {text!r} is not a safe name (it has {why}); results, cells and "
                      "checkpoints are files named by it. Use letters, digits and . _ + = , @ : ~ - "
                      "(e.g. 'maml-fo', 'xquad_small')")
+
+
+def _bool(value: Any, key: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise SuiteError(f"{source}: {key!r} must be true or false, got {value!r}")
+    return value
 
 
 def _shot(value: Any, source: str) -> int:

@@ -26,7 +26,8 @@ def test_hf_local_path_suite_runs_and_reports(tmp_path):
     (run_dir,) = store.run_dirs(results, "hf-tiny")
     loaded = store.load([run_dir])
     assert set(loaded.cells["status"]) <= {"done", "n/a"}
-    assert set(loaded.scores["method"]) == {"finetune", "protonet", "fomaml"}
+    # the runner adds the trivial floors the suite omits (majority, overlap score here)
+    assert set(loaded.scores["method"]) == {"finetune", "protonet", "fomaml", "majority", "overlap"}
     assert set(loaded.scores["kind"]) == {"classification", "qa"}
     out = tmp_path / "report"
     assert main(["report", "--results", str(run_dir), "--out", str(out)]) == 0

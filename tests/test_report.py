@@ -56,13 +56,20 @@ def test_main_table_marks_na_best_and_significance(rendered) -> None:  # noqa: A
     protonet = next(line for line in md.splitlines() if line.startswith("| protonet"))
     assert "| n/a |" in protonet  # K=0 is n/a for ProtoNets, not a blank
     maml = next(line for line in md.splitlines() if line.startswith("| maml"))
-    assert "↑**" in maml and "**" in maml  # planted win at K=5: best and significant
-    assert "Reference per column" in md and "Holm" in md
-    tex = (out / "tables" / "main-qa.tex").read_text(encoding="utf-8")
+    assert "**48.1" in maml  # the planted gain at K=5: best mean ...
+    assert "↑" not in maml.split("|")[-2]  # ... but 3 languages cannot carry it after Holm
+    assert "pre-registered reference finetune" in md and "all methods x K within a task" in md
+    assert "K = labelled support items" in md
+    per_lang = (out / "tables" / "per-language-qa.md").read_text(encoding="utf-8")
+    assert "↑" in per_lang  # where it is planted strongest, the episodes of one language do
+    assert "all methods x target languages x K within a task" in per_lang
+    tex = (out / "tables" / "per-language-qa.tex").read_text(encoding="utf-8")
     assert "\\toprule" in tex and "\\textbf{" in tex and "$^{\\uparrow}$" in tex
     assert "±" not in tex and "$\\pm$" in tex
     csv = pd.read_csv(out / "tables" / "main-qa.csv")
-    assert {"task", "method", "shots", "mean", "lo", "hi", "p_holm", "reference"} <= set(csv)
+    assert {"task", "method", "shots", "mean", "lo", "hi", "p_holm", "reference", "mde",
+            "family_size", "below_floor"} <= set(csv)
+    assert set(csv["reference"].dropna()) == {"finetune"}
 
 
 def test_absent_and_audit_tables_explain_every_gap(rendered) -> None:  # noqa: ANN001

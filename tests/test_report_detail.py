@@ -16,8 +16,6 @@ LANGS = pd.DataFrame([
 # (method, lang) -> (em, f1); the same at every K, seed and episode except where noted
 F1 = {("maml", "near"): 70.0, ("maml", "far"): 30.0, ("finetune", "near"): 50.0,
       ("finetune", "far"): 50.0, ("overlap", "near"): 40.0, ("overlap", "far"): 40.0}
-#: What the cell records of these methods store (stats.roles); "lead" below is trivial too.
-ROLES = {"maml": "meta", "finetune": "transfer", "overlap": "trivial", "lead": "trivial"}
 
 
 def _scores() -> pd.DataFrame:
@@ -43,7 +41,7 @@ def _cells(extra: list[dict] | None = None) -> pd.DataFrame:
 
 
 def test_metrics_table_lists_every_metric_with_its_mean():
-    t = metrics_table("qa", _scores(), budget=100, boot=50, roles=ROLES)
+    t = metrics_table("qa", _scores(), budget=100, boot=50)
     d = t.display.set_index(["method", "metric"])
     assert set(d.index) == {(m, x) for m in ("maml", "finetune", "overlap") for x in ("em", "f1")}
     assert d.loc[("maml", "f1"), "K=0"].startswith("50.0 ± ")  # (70 + 30) / 2
@@ -54,7 +52,7 @@ def test_metrics_table_lists_every_metric_with_its_mean():
 
 def test_trivial_gap_at_the_nearest_target_and_over_targets():
     rows = stats.primary(_scores())
-    t = trivial_gap_table(rows, LANGS, _cells(), budget=100, roles=ROLES)
+    t = trivial_gap_table(rows, LANGS, _cells(), budget=100)
     d = t.display.set_index("method")
     assert set(d.index) == {"maml", "finetune"}  # the trivial baseline is the reference, not a row
     assert (d["K"] == "K=5").all() and (d["nearest target"] == "near").all()
@@ -75,16 +73,18 @@ def test_trivial_gap_uses_the_best_supported_trivial_baseline():
     na = [{"run_id": "r", "task": "qa", "kind": "qa", "method": "lead", "seed": s, "lang": lang,
            "shots": k, "budget": 100, "status": "n/a", "reason": "no", "attempts": 1}
           for s in (0, 1) for lang in ("near", "far") for k in (0, 5)]
-    t = trivial_gap_table(stats.primary(pd.concat([scores, lead])), LANGS, _cells(na), 100, roles=ROLES)
+    t = trivial_gap_table(stats.primary(pd.concat([scores, lead])), LANGS, _cells(na), 100)
     assert set(t.display["trivial"].str.split().str[0]) == {"overlap"}
     # a supported, better trivial baseline does become the reference
-    t2 = trivial_gap_table(stats.primary(pd.concat([scores, lead])), LANGS, _cells(), 100, roles=ROLES)
+    t2 = trivial_gap_table(stats.primary(pd.concat([scores, lead])), LANGS, _cells(), 100)
     assert set(t2.display["trivial"].str.split().str[0]) == {"lead"}
 
 
-def test_no_trivial_baseline_gives_no_table_and_no_distance_gives_a_dash():
+def test_no_trivial_baseline_still_lists_the_task_and_no_distance_gives_a_dash():
     rows = stats.primary(_scores())
-    assert trivial_gap_table(rows[rows["method"] != "overlap"], LANGS, _cells(), 100, roles=ROLES) is None
-    t = trivial_gap_table(rows, LANGS.assign(distance=None), _cells(), 100, roles=ROLES)
+    none = trivial_gap_table(rows[rows["method"] != "overlap"], LANGS, _cells(), 100)
+    assert none is not None and list(none.display["task"]) == ["qa"]  # every task is covered
+    assert none.display["trivial"].iat[0] == "none in these results" and none.notes
+    t = trivial_gap_table(rows, LANGS.assign(distance=None), _cells(), 100)
     assert (t.display["nearest target"] == "—").all() and (t.display["gap"] == "—").all()
     assert t.display.set_index("method").loc["maml", "mean gap over targets"] == "+10.0"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from report_fixture import load_fixture
 
-from bench import stats
+from bench import inference, stats
 from bench.report import figures, heatmap, style
+from report_fixture import load_fixture
 
 
 def _drawn(fig):  # noqa: ANN001, ANN202
@@ -32,14 +32,13 @@ def rows() -> pd.DataFrame:
 
 def test_one_panel_legend_and_title_fit_the_figure(rows: pd.DataFrame) -> None:
     one = rows[rows["task"] == "synth-cls"]
-    summary = stats.summarise(one, ["task", "method", "shots", "budget"], boot=50, seed=0)
-    roles = stats.roles(load_fixture().cells)
-    pooled = stats.compare(one, roles=roles, per_language=False, boot=50, seed=0)
-    vs_ft = stats.compare(one, "finetune", per_language=True, boot=50, seed=0)
+    summary = inference.summarise(one, ["task", "method", "shots", "budget"], boot=50, seed=0)
+    pooled = inference.compare(one, "finetune", level="language", boot=50, seed=0)
+    vs_ft = inference.compare(one, "finetune", level="episode", boot=50, seed=0)
     langs = load_fixture().languages
     with style.rc():
-        made = [figures.score_vs_shots(summary, pooled, {"synth-cls": "classification"}, 8000, roles=roles),
-                figures.gain_vs_distance(vs_ft, langs, 8000, 1, roles=roles)]
+        made = [figures.score_vs_shots(summary, pooled, {"synth-cls": "classification"}, 8000),
+                figures.gain_vs_distance(vs_ft, langs, 8000, 1)]
         for fig in made:
             assert fig is not None and fig.get_figwidth() == style.SINGLE_COLUMN
             renderer = _drawn(fig)
@@ -51,7 +50,7 @@ def test_one_panel_legend_and_title_fit_the_figure(rows: pd.DataFrame) -> None:
 def test_legend_columns_wrap_long_labels_to_the_width() -> None:
     short = ["maml", "protonet", "finetune", "logreg"]
     assert figures.legend_columns(short, style.DOUBLE_COLUMN) == 4
-    long = short + ["significant vs best transfer (Holm)", "not significant"]
+    long = short + ["significant vs finetune (Holm)", "not significant"]
     ncol = figures.legend_columns(long, style.SINGLE_COLUMN)
     assert 1 < ncol < len(long)
     assert figures.legend_columns(long, style.DOUBLE_COLUMN) > ncol
@@ -76,7 +75,7 @@ def _heatmap_input(n_langs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_heatmap_text_never_overlaps_and_marks_significance(n_langs: int) -> None:
     c, langs = _heatmap_input(n_langs)
     with style.rc():
-        fig = heatmap.gain_heatmap(c, c, 1, langs, roles={})
+        fig = heatmap.gain_heatmap(c, c, 1, langs)
         renderer = _drawn(fig)
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
     assert len(axes) == 4  # one panel per K

@@ -9,13 +9,15 @@ from scipy.stats import PermutationMethod, friedmanchisquare, wilcoxon
 
 from bench import stats
 
-#: The roles the cell records of :func:`_frame` would store (declared by the method classes).
-ROLES = {"finetune": "transfer", "logreg": "transfer", "maml": "meta"}
 
-
-def test_a_label_absent_from_the_records_is_a_method_under_test() -> None:
-    assert stats.role_of("finetune", ROLES) == "transfer"
-    assert stats.role_of("my-plugin", ROLES) == "meta"
+def test_roles_fall_back_to_the_builtin_labels_only_without_records() -> None:
+    assert stats.role_of("finetune") == "transfer"
+    assert stats.role_of("logreg-tfidf") == "transfer"
+    assert stats.role_of("majority") == "trivial"
+    assert stats.role_of("maml") == "meta"
+    assert stats.role_of("my-plugin") == "meta"
+    assert stats.role_of("my-plugin", {"my-plugin": "transfer"}) == "transfer"  # the records win
+    assert stats.LEGACY_ROLES[stats.FINETUNE] == "transfer"
 
 
 def test_bootstrap_ci_is_seeded_and_brackets_the_mean() -> None:
@@ -86,18 +88,19 @@ def _frame(diff: float, rng: np.random.Generator, n_ep: int = 15,
     return pd.DataFrame(rows)
 
 
-def test_compare_finds_planted_difference_against_best_transfer_baseline() -> None:
+def test_compare_finds_planted_difference_against_the_named_reference() -> None:
+    from bench import inference
+
     df = _frame(3.0, np.random.default_rng(0))
-    assert set(stats.best_transfer(df, ROLES)["reference"]) == {"finetune"}
-    cmp = stats.compare(df, roles=ROLES, boot=200)
+    cmp = inference.compare(df, stats.FINETUNE, level="episode", boot=200)
     maml = cmp[cmp["method"] == "maml"]
     assert len(maml) == 9 and (maml["reference"] == "finetune").all()
     assert maml["significant"].all() and (maml["direction"] == 1).all()
     logreg = cmp[cmp["method"] == "logreg"]
     assert (logreg["direction"] == -1).all()
-    pooled = stats.compare(df, roles=ROLES, per_language=False, boot=200)
-    assert set(pooled["shots"]) == {0, 1, 5} and (pooled["n"] == 3 * 2 * 15).all()
-    wtl = stats.win_tie_loss(stats.compare(df, "finetune", boot=200))
+    pooled = inference.compare(df, stats.FINETUNE, level="language", boot=200)
+    assert set(pooled["shots"]) == {0, 1, 5} and (pooled["n"] == 3).all()  # 3 languages
+    wtl = inference.win_tie_loss(cmp)
     row = wtl[wtl["method"] == "maml"].iloc[0]
     assert (row["win"], row["tie"], row["loss"]) == (9, 0, 0)
 
@@ -142,10 +145,12 @@ def test_rank_datasets_drops_incomplete_methods() -> None:
     assert stats.rank_datasets(df, shots=99, budget=100) is None
 
 
-def test_summarise_resamples_units_and_averages_languages() -> None:
+def test_summarise_averages_languages_and_counts_language_units() -> None:
+    from bench import inference
+
     df = _frame(0.0, np.random.default_rng(3), n_ep=4)
-    s = stats.summarise(df, ["task", "method", "shots"], boot=100)
-    assert (s["n"] == 2 * 4).all()  # (seed, episode) units, languages averaged inside
-    want = df.groupby(["task", "method", "shots"])["value"].mean().to_numpy()
+    s = inference.summarise(df, ["task", "method", "shots"], boot=100)
+    assert (s["n"] == 3).all() and (s["n_episode"] == 3 * 4).all()  # languages are units
+    want = df.groupby(["task", "method", "shots"])["value"].mean().to_numpy()  # balanced
     np.testing.assert_allclose(s["mean"].to_numpy(), want)
     assert (s["lo"] <= s["mean"]).all() and (s["mean"] <= s["hi"]).all()

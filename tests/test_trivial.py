@@ -47,7 +47,10 @@ def test_contract(cls: type[Method]) -> None:
     meter = Meter("source", cap=10)
     method.train(SourceData(info=info, train={"en": ()}), meter)
     assert meter.examples == 0 and meter.steps == 0
-    assert method.state() == {}
+    if cls is Majority:  # its only state is the source prior (counts, no learning)
+        assert set(method.state()) == {"prior"}
+    else:
+        assert method.state() == {}
     method.load_state({})
     with pytest.raises(ValueError, match="no state"):
         method.load_state({"w": object()})  # type: ignore[dict-item]
@@ -66,14 +69,51 @@ def test_majority_predicts_most_frequent_support_label() -> None:
     assert score("classification", preds, query, 3)["accuracy"] == pytest.approx(200 / 3)
 
 
-def test_majority_ties_go_to_lowest_id_and_needs_support() -> None:
-    method = make(Majority, CLS)
-    support = (cls_ex(0, 2), cls_ex(1, 1), cls_ex(2, 1), cls_ex(3, 2))
+def trained_majority(source_labels: list[int], seed: int = 0) -> Majority:
+    method = Majority(Majority.Config(), _no_model, CLS, np.random.default_rng(seed))
+    src = tuple(cls_ex(100 + i, lab) for i, lab in enumerate(source_labels))
+    method.train(SourceData(info=CLS, train={"en": src}), Meter("source", cap=0))
+    return method
+
+
+def test_majority_at_k0_predicts_the_source_majority() -> None:
+    method = trained_majority([2, 2, 1, 0, 2])
+    assert Majority.not_applicable(CLS, 0) is None  # K = 0 is defined: the source prior
+    preds = method.predict(episode(CLS, (), (cls_ex(4, 0), cls_ex(5, 2))), Meter("adapt", 0))
+    assert [p.label for p in preds] == [2, 2]
+
+
+def test_majority_support_ties_go_to_the_source_prior_not_the_label_id() -> None:
+    # balanced support (one per class): every class ties; the source prior says class 1
+    method = trained_majority([1, 1, 1, 0, 2])
+    support = (cls_ex(0, 0), cls_ex(1, 1), cls_ex(2, 2))
     preds = method.predict(episode(CLS, support, (cls_ex(4, 0),)), Meter("adapt", 0))
     assert [p.label for p in preds] == [1]
-    assert Majority.not_applicable(CLS, 0) is not None  # zero_shot = False
-    with pytest.raises(ValueError, match="support set"):
-        method.predict(episode(CLS, (), (cls_ex(4, 0),)), Meter("adapt", 0))
+    # a support majority still wins over the prior
+    support = (cls_ex(0, 2), cls_ex(1, 2), cls_ex(2, 1))
+    preds = method.predict(episode(CLS, support, (cls_ex(4, 0),)), Meter("adapt", 0))
+    assert [p.label for p in preds] == [2]
+
+
+def test_majority_exact_ties_follow_the_seed_not_the_label_id() -> None:
+    support = (cls_ex(0, 0), cls_ex(1, 1), cls_ex(2, 2))
+    picks = set()
+    for seed in range(12):  # support and prior both tie: a seeded draw decides
+        method = trained_majority([0, 1, 2], seed=seed)
+        first = method.predict(episode(CLS, support, (cls_ex(4, 0),)), Meter("adapt", 0))
+        again = method.predict(episode(CLS, support, (cls_ex(4, 0),)), Meter("adapt", 0))
+        assert first == again  # drawn once: episodes stay independent of their order
+        picks.add(first[0].label)
+    assert len(picks) > 1  # not always the lowest (or any fixed) label id
+
+
+def test_majority_state_round_trip_and_needs_support_or_prior() -> None:
+    method = trained_majority([2, 2, 0])
+    fresh = make(Majority, CLS)
+    fresh.load_state(method.state())
+    assert fresh.predict(episode(CLS, (), (cls_ex(4, 0),)), Meter("adapt", 0))[0].label == 2
+    with pytest.raises(ValueError, match="source prior"):
+        make(Majority, CLS).predict(episode(CLS, (), (cls_ex(4, 0),)), Meter("adapt", 0))
 
 
 def test_lead_takes_first_k_sentences() -> None:

@@ -7,23 +7,39 @@ absent; :func:`bench.report.style.save` writes PDF + PNG. Call them inside
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench import stats
 from bench.report.heatmap import gain_heatmap
-from bench.report.style import DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order, new_figure, suptitle, text_width
+from bench.report.style import (DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order,
+                                new_figure, suptitle, text_width)
 from bench.report.tables import shot_label, shot_order
-from bench.stats import Role
 from bench.types import PRIMARY_METRIC
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
+    from bench.stats import Role  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = ["critical_difference", "gain_heatmap", "gain_vs_distance", "legend_columns",
            "score_vs_budget", "score_vs_shots"]
+
+FLOOR_LABEL = "trivial floor (best trivial baseline)"
+
+
+def _floor(s: pd.DataFrame, task: str, x: str, *, roles: Mapping[str, Role] | None = None) -> pd.DataFrame:
+    """The best trivial baseline's mean per ``x`` (shots or budget) of one task."""
+    t = s[(s["task"] == task) & (s["method"].map(lambda m: stats.role_of(m, roles)) == "trivial")]
+    return t.groupby(x, sort=True)["mean"].max().reset_index()
+
+
+def _floor_handle() -> list:
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], color="black", linestyle=(0, (1, 1.5)), lw=1.0, label=FLOOR_LABEL)]
+
 
 def _width(panels: int) -> float:
     return SINGLE_COLUMN if panels == 1 else DOUBLE_COLUMN
@@ -39,10 +55,10 @@ def _panels(n: int, height: float) -> tuple["Figure", list]:
     return fig, axes[:n]
 
 
-def _method_legend(fig: "Figure", methods: list[str], roles: Mapping[str, Role], extra: list | None = None) -> None:
+def _method_legend(fig: "Figure", methods: list[str], extra: list | None = None, *, roles: Mapping[str, Role] | None = None) -> None:
     from matplotlib.lines import Line2D
 
-    handles: list[Any] = [Line2D([], [], color=look(m, roles).color, marker=look(m, roles).marker,
+    handles = [Line2D([], [], color=look(m, roles).color, marker=look(m, roles).marker,
                       linestyle=look(m, roles).linestyle, label=m) for m in methods]
     handles += extra or []
     fig.legend(handles=handles, loc="outside lower center", frameon=False,
@@ -64,8 +80,9 @@ def legend_columns(labels: list[str], width_in: float) -> int:
 
 
 def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str, str],
-                   budget: int, *, roles: Mapping[str, Role]) -> "Figure | None":
-    """Primary metric vs K per task (CI bands); filled markers where significant."""
+                   budget: int, reference: str = stats.DEFAULT_REFERENCE, *, roles: Mapping[str, Role] | None = None) -> "Figure | None":
+    """Primary metric vs K per task (CI bands); filled markers where significantly different
+    from ``reference``; the trivial floor (best trivial baseline per K) as a dotted line."""
     from matplotlib.lines import Line2D
 
     s = summary[summary["budget"] == budget]
@@ -77,8 +94,13 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
     sig = pooled[(pooled["budget"] == budget) & pooled["significant"]]
     sig_keys = set(zip(sig["task"], sig["method"], sig["shots"]))
     fig, axes = _panels(len(tasks), 2.4)
-    methods = method_order(set(s["method"]), roles)
+    methods = method_order({m for m in s["method"] if stats.role_of(m, roles) != "trivial"}, roles)
     for ax, task in zip(axes, tasks):
+        fl = _floor(s, task, "shots", roles=roles)
+        if len(fl):
+            fl = fl.assign(x=fl["shots"].map(pos)).sort_values("x")
+            ax.plot(fl["x"], fl["mean"], color="black", linestyle=(0, (1, 1.5)), lw=1.0,
+                    zorder=1)
         for method in methods:
             g = s[(s["task"] == task) & (s["method"] == method)]
             if g.empty:
@@ -96,17 +118,17 @@ def score_vs_shots(summary: pd.DataFrame, pooled: pd.DataFrame, kinds: dict[str,
         ax.set_ylabel(f"{PRIMARY_METRIC[kinds[task]]} (%)")  # type: ignore[index]
         ax.set_xlim(-0.2, len(ks) - 0.8)
     extra = [Line2D([], [], color="black", marker="o", mfc="black", linestyle="none",
-                    label="significant vs best transfer (Holm)"),
+                    label=f"significant vs {reference} (Holm)"),
              Line2D([], [], color="black", marker="o", mfc="white", linestyle="none",
-                    label="not significant")]
-    _method_legend(fig, methods, roles, extra)
+                    label="not significant")] + _floor_handle()
+    _method_legend(fig, methods, extra, roles=roles)
     suptitle(fig, f"Score vs shots (95% CI bands; source budget {budget})")
     return fig
 
 
 def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget: int,
-                     shots: int, *, roles: Mapping[str, Role]) -> "Figure | None":
-    """Gain over fine-tuning vs language distance (synthetic) or by script (real data)."""
+                     shots: int, reference: str = stats.DEFAULT_REFERENCE, *, roles: Mapping[str, Role] | None = None) -> "Figure | None":
+    """Gain over the reference vs language distance (synthetic) or by script (real data)."""
     c = per_lang_ft[(per_lang_ft["budget"] == budget) & (per_lang_ft["shots"] == shots)]
     if c.empty:
         return None
@@ -138,15 +160,15 @@ def gain_vs_distance(per_lang_ft: pd.DataFrame, languages: pd.DataFrame, budget:
                         color=lk.color, marker=lk.marker, linestyle=lk.linestyle if numeric
                         else "none", lw=1, ms=4, capsize=1.5, elinewidth=0.7)
         ax.axhline(0, color="black", lw=0.7)
-        ax.set_ylabel("gain over finetune (points)")
+        ax.set_ylabel(f"gain over {reference} (points)")
         ax.set_title(task)
-    _method_legend(fig, methods, roles)
-    suptitle(fig, f"Gain over fine-tuning at {shot_label(shots)} vs language "
+    _method_legend(fig, methods, roles=roles)
+    suptitle(fig, f"Gain over {reference} at {shot_label(shots)} vs language "
               f"(95% paired CI; source budget {budget})")
     return fig
 
 
-def critical_difference(rankings: dict[int, stats.Ranking], *, roles: Mapping[str, Role]) -> "Figure | None":
+def critical_difference(rankings: dict[int, stats.Ranking], *, roles: Mapping[str, Role] | None = None) -> "Figure | None":
     """Demšar (2006) critical-difference diagrams, one row per K."""
     usable = {k: r for k, r in rankings.items() if len(r.methods) >= 2}
     if not usable:
@@ -156,11 +178,11 @@ def critical_difference(rankings: dict[int, stats.Ranking], *, roles: Mapping[st
     fig = new_figure(SINGLE_COLUMN * 1.6, row_h * len(usable) + 0.3)
     axes = np.atleast_1d(fig.subplots(len(usable), 1, squeeze=False)).ravel()
     for ax, (k, r) in zip(axes, usable.items()):
-        _cd_axis(ax, r, k, kmax, roles)
+        _cd_axis(ax, r, k, kmax, roles=roles)
     return fig
 
 
-def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int, roles: Mapping[str, Role]) -> None:  # noqa: ANN001
+def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int, *, roles: Mapping[str, Role] | None = None) -> None:  # noqa: ANN001
     order = sorted(zip(r.ranks, r.methods))
     n = len(order)
     ax.set_xlim(0.3, kmax + 0.7)
@@ -201,17 +223,21 @@ def _cd_axis(ax, r: stats.Ranking, shots: int, kmax: int, roles: Mapping[str, Ro
                  f"datasets; Friedman p = {p}", fontsize=7)
 
 
-def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int, *,
-                    roles: Mapping[str, Role]) -> "Figure | None":
-    """Primary metric vs source budget cap per task at one K; None with < 2 budgets."""
+def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int, *, roles: Mapping[str, Role] | None = None) -> "Figure | None":
+    """Primary metric vs source budget cap per task at one K; None with < 2 budgets. The
+    trivial floor is a dotted line."""
     s = summary[summary["shots"] == shots]
     if s["budget"].nunique() < 2:
         return None
     tasks = sorted(s["task"].unique())
     fig, axes = _panels(len(tasks), 2.3)
-    methods = method_order(set(s["method"]), roles)
+    methods = method_order({m for m in s["method"] if stats.role_of(m, roles) != "trivial"}, roles)
     budgets = sorted(s["budget"].unique())
     for ax, task in zip(axes, tasks):
+        fl = _floor(s, task, "budget", roles=roles)
+        if len(fl):
+            ax.plot(fl["budget"], fl["mean"], color="black", linestyle=(0, (1, 1.5)), lw=1.0,
+                    zorder=1)
         for method in methods:
             g = s[(s["task"] == task) & (s["method"] == method)].sort_values("budget")
             if g.empty:
@@ -226,6 +252,6 @@ def score_vs_budget(summary: pd.DataFrame, kinds: dict[str, str], shots: int, *,
         ax.set_xlabel("source budget (labelled-example passes)")
         ax.set_ylabel(f"{PRIMARY_METRIC[kinds[task]]} (%)")  # type: ignore[index]
         ax.set_title(task)
-    _method_legend(fig, methods, roles)
+    _method_legend(fig, methods, _floor_handle(), roles=roles)
     suptitle(fig, f"Score vs source budget at {shot_label(shots)} (95% CI bands)")
     return fig

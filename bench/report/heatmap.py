@@ -1,11 +1,11 @@
-"""The per-language gain heatmap: gain over fine-tuning per (task, K, method, language).
+"""The per-language gain heatmap: gain over the reference per (task, K, method, language).
 
 Layout: one panel per (task, K), each methods (rows) x target languages (columns), with the
 K panels of a task side by side (wrapped onto more rows when a task has many languages, so a
 cell never gets narrower than :data:`MIN_CELL_PT`). The colour map is the colour-blind-safe
 diverging PuOr centred at 0 with one symmetric scale for the whole figure; numbers are
 printed only when the widest one fits its cell, otherwise the colour bar carries the values.
-``*`` marks a Holm-significant gain (:func:`bench.stats.compare`); hatched cells are n/a
+``*`` marks a Holm-significant gain (:func:`bench.inference.compare`); hatched cells are n/a
 (the method has no score at that K, e.g. K = 0 for methods that need a support set).
 """
 
@@ -32,11 +32,10 @@ GAP_IN = 0.1  # horizontal space between panels (inches)
 
 
 def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: int,
-                 languages: pd.DataFrame, *, roles: Mapping[str, Role]) -> "Figure | None":
-    """Gain over fine-tuning (points) per task, K, method and target language.
+                 languages: pd.DataFrame, reference: str = "finetune", *, roles: Mapping[str, Role] | None = None) -> "Figure | None":
+    """Gain over the reference (points) per task, K, method and target language.
 
-    ``per_lang_ft`` is ``stats.compare(rows, reference, per_language=True)`` (the suite's
-    reference method, fine-tuning by default);
+    ``per_lang_ft`` is ``inference.compare(rows, reference, level="episode")``;
     ``summary_lang`` gives the K values of the run. None when there is no comparison.
     """
     from matplotlib.colors import TwoSlopeNorm
@@ -71,8 +70,8 @@ def gain_heatmap(summary_lang: pd.DataFrame, per_lang_ft: pd.DataFrame, budget: 
     if image is not None:
         bar = fig.colorbar(image, ax=[a for a in axes.ravel() if a.get_visible()],
                            location="bottom", shrink=0.45, aspect=45, pad=0.02)
-        bar.set_label("gain over finetune (points); * = significant (Holm)", fontsize=6.5)
-    suptitle(fig, f"Gain over fine-tuning per target language (* = significant, Holm; "
+        bar.set_label(f"gain over {reference} (points); * = significant (Holm)", fontsize=6.5)
+    suptitle(fig, f"Gain over {reference} per target language (* = significant, Holm; "
              f"hatched = n/a; source budget {budget})")
     return fig
 

@@ -74,7 +74,7 @@ _FALLBACK_MARKERS = ("h", "p", "*", "d", "8", "H", "X", "P")
 _LINESTYLES = {"meta": "-", "transfer": "--", "trivial": ":"}
 
 
-def look(method: str, roles: Mapping[str, Role]) -> Look:
+def look(method: str, roles: Mapping[str, Role] | None = None) -> Look:
     """The fixed colour, marker and line style of ``method`` (deterministic for any name;
     the line style from its role in ``roles``, :func:`bench.stats.roles`)."""
     if method in BUILTIN_LOOKS:
@@ -86,7 +86,7 @@ def look(method: str, roles: Mapping[str, Role]) -> Look:
     return Look(color, marker, _LINESTYLES[role_of(method, roles)])
 
 
-def method_order(methods: list[str] | set[str] | tuple[str, ...], roles: Mapping[str, Role]) -> list[str]:
+def method_order(methods: list[str] | set[str] | tuple[str, ...], roles: Mapping[str, Role] | None = None) -> list[str]:
     """A stable display order: methods under test, then transfer, then trivial baselines."""
     rank = {"meta": 0, "transfer": 1, "trivial": 2}
     return sorted(set(methods), key=lambda m: (rank[role_of(m, roles)], m))

@@ -7,18 +7,20 @@ numbers written to CSV). :mod:`bench.report.formats` writes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Mapping
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from bench import stats
+from bench import inference, stats
 from bench.report.style import method_order
-from bench.stats import Role
 from bench.types import PRIMARY_METRIC
+from bench.stats import Role
 
 UP, DOWN = "↑", "↓"  # significantly better / worse than the reference (Holm, p < alpha)
+FLOOR = "°"  # the method and the reference are both below the trivial floor there
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,8 +49,17 @@ def shot_order(shots: "pd.Series | list[int]") -> list[int]:
     return [k for k in ks if k >= 0] + [k for k in ks if k < 0]
 
 
-def _mark(direction: float) -> str:
-    return UP if direction > 0 else DOWN if direction < 0 else ""
+def _mark(direction: float, below_floor: bool = False) -> str:
+    arrow = UP if direction > 0 else DOWN if direction < 0 else ""
+    return arrow + (FLOOR if below_floor else "")
+
+
+def _comparison(c: pd.DataFrame, key: tuple) -> tuple[int, bool]:
+    """(direction, below_floor) of one comparison row, (0, False) when there is none."""
+    if key not in c.index:
+        return 0, False
+    r = c.loc[key]
+    return int(r["direction"]), bool(r["below_floor"])
 
 
 def _fmt(mean: float, half: float) -> str:
@@ -75,25 +86,46 @@ def unsupported(cells: pd.DataFrame, budget: int) -> set[tuple[str, str]]:
     return {(str(t), str(m)) for (t, m), v in all_na.items() if v}
 
 
-def significance_legend(alpha: float) -> str:
-    return (f"{UP}/{DOWN}: significantly better/worse than the best transfer baseline of that "
-            f"column (paired Wilcoxon signed-rank on shared episodes, Holm-corrected, "
-            f"p < {alpha:g}); bold: best mean; ± is the 95% bootstrap CI half-width.")
+def significance_legend(alpha: float, reference: str, level: inference.Level,
+                        comparisons: pd.DataFrame | None = None) -> str:
+    """The caption of a table with marks: reference, test, unit, Holm family, floor flag."""
+    c = comparisons if comparisons is not None else pd.DataFrame()
+    m = sorted({int(x) for x in c.get("family_size", pd.Series(dtype=int)) if x > 0})
+    size = f" (m = {', '.join(map(str, m))} tests)" if m else ""
+    units = set(c.get("unit", pd.Series(dtype=str)))
+    if level == "language":
+        unit = ("paired t-test over target languages, each language's score the mean over "
+                "its episodes and seeds")
+        if "episode" in units:
+            unit += (f"; a task with fewer than {inference.MIN_LANGUAGES} target languages is "
+                     "tested over its (language, episode) units")
+    else:
+        unit = "paired t-test over the language's episodes, each the mean over seeds"
+    ci = ("the 95% cluster-bootstrap CI half-width (resampling languages, then episodes "
+          "within each; expanded for few languages)" if level == "language" else
+          "the 95% bootstrap CI half-width over the language's episodes")
+    return (f"{UP}/{DOWN}: significantly better/worse than the pre-registered reference "
+            f"{reference} ({unit}; Holm-corrected over {inference.family(level)}{size}, "
+            f"p < {alpha:g}; trivial floors are not tested); {FLOOR}: the method and "
+            f"{reference} both score below the best trivial floor there, so the comparison "
+            f"says nothing; bold: best mean; ± is {ci}.")
 
 
 def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.DataFrame,
-               pooled: pd.DataFrame, budget: int, alpha: float = 0.05, *,
-               roles: Mapping[str, Role]) -> Table:
+               pooled: pd.DataFrame, budget: int, alpha: float = 0.05,
+               reference: str = stats.DEFAULT_REFERENCE, *, roles: Mapping[str, Role] | None = None) -> Table:
     """Methods x K for one task kind: mean ± CI half-width, best bold, significance marks.
 
-    ``summary`` is :func:`bench.stats.summarise` by (task, method, shots, budget) and
-    ``pooled`` :func:`bench.stats.compare` with languages pooled.
+    ``summary`` is :func:`bench.inference.summarise` by (task, method, shots, budget) and
+    ``pooled`` :func:`bench.inference.compare` with ``level="language"`` against
+    ``reference``.
     """
     metric = PRIMARY_METRIC[kind]  # type: ignore[index]
     tasks = sorted(rows.loc[rows["kind"] == kind, "task"].unique())
     ks = shot_order(rows["shots"])
     s = summary[(summary["budget"] == budget) & summary["task"].isin(tasks)]
-    c = pooled[pooled["budget"] == budget].set_index(["task", "method", "shots"])
+    c = pooled[(pooled["budget"] == budget) & pooled["task"].isin(tasks)].set_index(
+        ["task", "method", "shots"])
     na = _na_keys(cells, budget)
     skip = unsupported(cells, budget)
     methods = method_order(set(s["method"]) | {m for t, m, _ in na if t in tasks}, roles)
@@ -110,34 +142,33 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
                 brow[col] = False
                 if key in sidx.index:
                     r = sidx.loc[key]
-                    d = c.loc[key, "direction"] if key in c.index else 0
-                    drow[col] = _fmt(r["mean"], r["half"]) + _mark(d)
+                    drow[col] = _fmt(r["mean"], r["half"]) + _mark(*_comparison(c, key))
                     brow[col] = bool(np.isclose(r["mean"], best.loc[(task, k)]))
                 else:
                     drow[col] = "n/a" if key in na else "—"
             disp.append(drow)
             bold.append(brow)
-    best_ref = stats.best_transfer(rows[rows["budget"] == budget], roles)
-    for task in tasks:
-        ref = best_ref[best_ref["task"] == task].set_index("shots")["reference"]
-        refs.append(f"{task}: " + ", ".join(f"{shot_label(k)} {ref[k]}" for k in ks
-                                            if k in ref.index))
+    missing = [t for t in tasks if not ((s["task"] == t) & (s["method"] == reference)).any()]
     display = pd.DataFrame(disp)
     if len(tasks) == 1:
         display = display.drop(columns="task")
     boldf = pd.DataFrame(bold)[display.columns]
-    data = s.merge(c.reset_index()[["task", "method", "shots", "reference", "diff", "p_holm",
+    data = s.merge(c.reset_index()[["task", "method", "shots", "reference", "unit", "diff", "p",
+                                    "p_holm", "family_size", "mde", "below_floor",
                                     "direction"]], on=["task", "method", "shots"], how="left")
-    title = (f"{kind}: {metric} (%) by method and K, mean over target languages, seeds and "
-             f"episodes; source budget {budget}")
-    legend = significance_legend(alpha) + " Reference per column: " + "; ".join(refs) + "."
-    return Table(f"main-{kind}", title, display, data, boldf, legend)
+    title = (f"{kind}: {metric} (%) by method and K ({inference.shots_meaning([kind])}), "
+             f"mean over target languages of the mean over episodes and seeds; source "
+             f"budget {budget}")
+    legend = significance_legend(alpha, reference, "language", c.reset_index())
+    notes = tuple(f"{t}: no {reference!r} results, so no marks (the suite's reference)"
+                  for t in missing)
+    return Table(f"main-{kind}", title, display, data, boldf, legend, notes)
 
 
 def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.DataFrame,
                    per_lang: pd.DataFrame, cells: pd.DataFrame, budget: int,
-                   alpha: float = 0.05, kind: str | None = None, *,
-                   roles: Mapping[str, Role]) -> Table:
+                   alpha: float = 0.05, kind: str | None = None,
+                   reference: str = stats.DEFAULT_REFERENCE, *, roles: Mapping[str, Role] | None = None) -> Table:
     """Per (task, K, language): every method's mean ± CI, with script, family, distance.
 
     With ``kind`` only that kind's tasks and the methods scored on them (table
@@ -147,7 +178,10 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
     if kind is not None:
         s = s[s["task"].isin(set(rows.loc[rows["kind"] == kind, "task"]))]
     c = per_lang[per_lang["budget"] == budget][
-        ["task", "method", "shots", "lang", "reference", "diff", "p_holm", "direction"]]
+        ["task", "method", "shots", "lang", "reference", "diff", "p", "p_holm", "family_size",
+         "mde", "below_floor", "direction"]]
+    if kind is not None:
+        c = c[c["task"].isin(set(s["task"]))]
     meta = languages[languages["role"] == "target"][["task", "lang", "script", "family",
                                                     "distance"]]
     data = s.merge(meta, on=["task", "lang"], how="left").merge(
@@ -172,7 +206,8 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
             hit = c[(c["task"] == task) & (c["method"] == method) & (c["shots"] == k)
                     & (c["lang"] == lang)]
             d = hit["direction"].iat[0] if len(hit) else 0
-            drow[method] = _fmt(g.loc[method, "mean"], g.loc[method, "half"]) + _mark(d)
+            low = bool(hit["below_floor"].iat[0]) if len(hit) else False
+            drow[method] = _fmt(g.loc[method, "mean"], g.loc[method, "half"]) + _mark(d, low)
             brow[method] = bool(np.isclose(g.loc[method, "mean"], top))
         disp.append(drow)
         bold.append(brow)
@@ -187,20 +222,19 @@ def language_table(rows: pd.DataFrame, languages: pd.DataFrame, summary: pd.Data
     if display["task"].nunique() == 1:  # one task: named in the title, not in every row
         what = f"{display['task'].iat[0]}: {metric}"
         display, boldf = display.drop(columns="task"), boldf.drop(columns="task")
-    return Table(name, f"{what} (%) per target language; source budget {budget}", display,
-                 data, boldf,
-                 significance_legend(alpha) + " Per-language tests are Holm-corrected across "
-                 "languages x K within each (task, method).")
+    kinds = sorted(set(rows.loc[rows["task"].isin(set(s["task"])), "kind"])) or [kind or ""]
+    return Table(name, f"{what} (%) per target language ({inference.shots_meaning(kinds)}); "
+                 f"source budget {budget}", display, data, boldf,
+                 significance_legend(alpha, reference, "episode", c))
 
 
 def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame,
-                 cells: pd.DataFrame, budget: int, boot: int, seed: int, *,
-                 roles: Mapping[str, Role]) -> Table:
+                 cells: pd.DataFrame, budget: int, boot: int, seed: int, *, roles: Mapping[str, Role] | None = None) -> Table:
     """One multi-script task grouped by script: mean ± CI over the languages of each script."""
     meta = languages[(languages["task"] == task) & (languages["role"] == "target")]
     sel = rows[(rows["task"] == task) & (rows["budget"] == budget)].merge(
         meta[["lang", "script"]], on="lang")
-    s = stats.summarise(sel, ["script", "shots", "method"], boot=boot, seed=seed)
+    s = inference.summarise(sel, ["script", "shots", "method"], boot=boot, seed=seed)
     n_langs = meta.groupby("script")["lang"].nunique()
     methods = method_order(set(s["method"]), roles)
     na = _na_keys(cells, budget)
@@ -220,7 +254,7 @@ def script_table(task: str, rows: pd.DataFrame, languages: pd.DataFrame,
     return Table(f"scripts-{task}", f"{task}: primary metric (%) by script (mean over the "
                  f"script's target languages); source budget {budget}", pd.DataFrame(disp),
                  s, pd.DataFrame(bold), "Bold: best mean per row; ± is the 95% bootstrap CI "
-                 "half-width over (seed, episode) units.")
+                 "half-width (cluster bootstrap: the script's languages, then episodes).")
 
 
 def audit_table(audit: pd.DataFrame) -> Table:
@@ -260,9 +294,9 @@ def audit_table(audit: pd.DataFrame) -> Table:
                  "and seeds; cap = the suite's budget for the phase.", notes)
 
 
-def win_tie_loss_table(wtl: pd.DataFrame, budget: int, alpha: float = 0.05, *,
-                       reference: str, roles: Mapping[str, Role]) -> Table:
-    """W/T/L of every method vs the suite's ``reference`` method over (task, language, K)."""
+def win_tie_loss_table(wtl: pd.DataFrame, budget: int, alpha: float = 0.05,
+                       reference: str = stats.DEFAULT_REFERENCE, *, roles: Mapping[str, Role] | None = None) -> Table:
+    """W/T/L of every method vs the reference over (task, language, K)."""
     w = wtl[wtl["budget"] == budget]
     tasks = sorted(w["task"].unique())
     disp = []
@@ -278,8 +312,9 @@ def win_tie_loss_table(wtl: pd.DataFrame, budget: int, alpha: float = 0.05, *,
         disp.append(row)
     return Table("win-tie-loss", f"Win/tie/loss vs {reference} per (task, language, K); "
                  f"source budget {budget}", pd.DataFrame(disp), w, None,
-                 f"A win (loss) is a paired Wilcoxon difference significant after Holm across "
-                 f"languages x K (p < {alpha:g}) in favour of (against) the method; else a tie.")
+                 f"A win (loss) is a per-language paired t-test over episodes significant after "
+                 f"Holm over {inference.family('episode')} (p < {alpha:g}) in favour of "
+                 f"(against) the method; else a tie.")
 
 
 def na_table(cells: pd.DataFrame) -> Table:
@@ -304,9 +339,9 @@ def na_table(cells: pd.DataFrame) -> Table:
 
 
 def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: int,
-                         shots: int = 1, *, reference: str) -> pd.DataFrame:
-    """Spearman rho of the ``reference`` method's (fine-tuning by default) K=``shots``
-    per-language score vs language distance.
+                         shots: int = 1, reference: str = stats.DEFAULT_REFERENCE
+                         ) -> pd.DataFrame:
+    """Spearman rho of the reference's K=``shots`` per-language score vs language distance.
 
     Columns: task, shots, n, rho, p. Tasks with fewer than 3 languages with a distance
     are omitted.
@@ -324,7 +359,7 @@ def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: in
             res = spearmanr(x, y)
             p = float(res.pvalue)
             if len(g) <= 8:  # exact permutation p: the t approximation is wrong for tiny n
-                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,  # noqa: B023 (used at once)
+                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,
                                            permutation_type="pairings",
                                            n_resamples=np.inf).pvalue)
             out.append((task, shots, len(g), float(res.statistic), p))

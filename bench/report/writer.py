@@ -17,11 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-from bench import stats
+from bench import inference, stats
 from bench.errors import XlbenchError
-from bench.report import detail, figures, formats, html, style, tables, tuning
+from bench.report import detail, figures, formats, html, power, style, tables, tuning
 from bench.report.tables import Table, shot_label, shot_order
-from bench.suite import DEFAULT_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,7 @@ class Options:
     boot: int = 1000  # bootstrap resamples for every CI and paired bootstrap
     seed: int = 0  # seed of every bootstrap (each group derives its own from this)
     alpha: float = 0.05  # family-wise level of the Holm-corrected tests
+    reference: str | None = None  # the method every other is compared with; None: the suite's
 
 
 def render(results: Any, out_dir: Path, options: Options = Options()) -> list[Path]:
@@ -66,43 +66,47 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     ks = shot_order(rows["shots"])
     headline = next((k for k in ks if k > 0), ks[0])
     b, seed, alpha = opt.boot, opt.seed, opt.alpha
-    roles = stats.roles(results.cells)  # declared by each method class, stored in its records
-    reference = reference_of(results.manifests)
-    ref_name = _describe(reference)
 
-    summary = stats.summarise(rows, ["task", "method", "shots", "budget"], boot=b, seed=seed)
-    summary_lang = stats.summarise(rows, ["task", "method", "shots", "lang", "budget"],
-                                   boot=b, seed=seed)
-    pooled = stats.compare(rows, roles=roles, per_language=False, alpha=alpha, boot=b, seed=seed)
-    per_lang = stats.compare(rows, roles=roles, per_language=True, alpha=alpha, boot=b, seed=seed)
-    has_ft = reference is not None and reference in set(rows["method"])
-    vs_ft = (stats.compare(rows, reference, per_language=True, alpha=alpha, boot=b,
-                           seed=seed) if has_ft else pd.DataFrame())
+    reference = opt.reference or inference.reference_of(results.manifests)
+    roles = stats.roles(results.cells)  # declared by each method class, stored in its records
+    summary = inference.summarise(rows, ["task", "method", "shots", "budget"], boot=b, seed=seed)
+    summary_lang = inference.summarise(rows, ["task", "method", "shots", "lang", "budget"],
+                                       boot=b, seed=seed)
+    pooled = inference.compare(rows, reference, level="language", alpha=alpha, boot=b,
+                               seed=seed, roles=roles)
+    per_lang = inference.compare(rows, reference, level="episode", alpha=alpha, boot=b,
+                                 seed=seed, roles=roles)
+    has_ref = reference in set(rows["method"])
     rankings = {k: r for k in ks
                 if (r := stats.rank_datasets(rows, shots=k, budget=budget, alpha=alpha))}
     langs = results.languages.copy()
     langs["distance"] = pd.to_numeric(langs["distance"], errors="coerce")
 
     notes: list[str] = []
-    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha, roles=roles)
-            for kind in sorted(set(kinds.values()))]
+    if not has_ref:
+        notes.append(f"no results for the reference {reference!r}: no significance marks, "
+                     "win/tie/loss or gain figures.")
+    main = [tables.main_table(kind, rows, results.cells, summary, pooled, budget, alpha,
+                              reference, roles=roles) for kind in sorted(set(kinds.values()))]
     gap = detail.trivial_gap_table(rows, langs, results.cells, budget, roles=roles)
     gaps = [gap] if gap is not None else []
     metric_ts = [detail.metrics_table(kind, results.scores, budget, b, seed, roles=roles)
                  for kind in sorted(set(kinds.values()))]
     lang_ts = [tables.language_table(rows, langs, summary_lang, per_lang, results.cells,
-                                     budget, alpha, kind, roles=roles) for kind in sorted(set(kinds.values()))]
+                                     budget, alpha, kind, reference, roles=roles)
+               for kind in sorted(set(kinds.values()))]
     targets = langs[langs["role"] == "target"]
     multi = sorted(t for t, g in targets.groupby("task") if g["script"].nunique() > 1
                    and t in kinds)
     script_ts = [tables.script_table(t, rows, langs, results.cells, budget, b, seed, roles=roles)
                  for t in multi]
+    power_t = power.power_table(pooled, per_lang, budget, kinds, alpha)
     extra: list[Table] = [tables.audit_table(results.audit)] if len(results.audit) else []
-    if has_ft:
-        extra.append(tables.win_tie_loss_table(stats.win_tie_loss(vs_ft), budget, alpha,
-                                               reference=str(reference), roles=roles))
-    else:
-        notes.append(f"win/tie/loss and gain figures skipped: no '{reference or DEFAULT_REFERENCE}' results.")
+    if power_t is not None:
+        extra.append(power_t)
+    if has_ref:
+        extra.append(tables.win_tie_loss_table(inference.win_tie_loss(per_lang), budget, alpha,
+                                               reference, roles=roles))
     if rankings:
         extra.append(tables.ranking_table(rankings))
     extra.append(tables.na_table(results.cells))
@@ -111,19 +115,19 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
         extra.append(tuned_t)
     else:
         notes.append(tuning.header_text(results.manifests, roles))
-    corr = (tables.distance_correlation(rows, langs, budget, shots=1, reference=str(reference))
-            if has_ft else None)
-    corr_text = _correlation_text(corr, ref_name)
+    corr = (tables.distance_correlation(rows, langs, budget, shots=1, reference=reference)
+            if has_ref else None)
+    corr_text = _correlation_text(corr, reference)
+    vs_ft = per_lang
 
     tdir, fdir = root / "tables", root / "figures"
     tdir.mkdir()
     fdir.mkdir()
     all_tables = main + gaps + metric_ts + lang_ts + script_ts + extra
     for t in all_tables:
-        stem = formats.file_stem(t.name)  # a task label never leaves tables/
-        (tdir / f"{stem}.md").write_text(formats.markdown(t), encoding="utf-8")
-        (tdir / f"{stem}.tex").write_text(formats.latex(t), encoding="utf-8")
-        (tdir / f"{stem}.csv").write_text(formats.csv(t), encoding="utf-8")
+        (tdir / f"{t.name}.md").write_text(formats.markdown(t), encoding="utf-8")
+        (tdir / f"{t.name}.tex").write_text(formats.latex(t), encoding="utf-8")
+        (tdir / f"{t.name}.csv").write_text(formats.csv(t), encoding="utf-8")
     if corr is not None and len(corr):
         corr.to_csv(tdir / "distance-correlation.csv", index=False, float_format="%.6g",
                     lineterminator="\n")
@@ -131,20 +135,25 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     figs: list[tuple[str, html.Figure]] = []
     with style.rc():
         specs = [
-            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget, roles=roles),
-             "Primary metric vs K per task; filled markers differ significantly from the "
-             "best transfer baseline (Wilcoxon, Holm)."),
-            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs, roles=roles)
-             if has_ft else None, f"Gain over {ref_name} per target language, method and K "
-             "(points; * = significant after Holm)."),
-            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline, roles=roles)
-             if has_ft else None, f"Gain over {ref_name} at {shot_label(headline)} vs "
+            ("score-vs-shots", figures.score_vs_shots(summary, pooled, kinds, budget, reference, roles=roles),
+             f"Primary metric vs K per task ({inference.shots_meaning(sorted(set(kinds.values())))}"
+             f"); filled markers differ significantly from the reference {reference} (paired "
+             f"t-test over languages, Holm over {inference.family('language')}); the dotted "
+             "line is the trivial floor (the best trivial baseline at each K)."),
+            ("gain-heatmap", figures.gain_heatmap(summary_lang, vs_ft, budget, langs, reference, roles=roles)
+             if has_ref else None, f"Gain over {reference} per target language, method and K "
+             f"(points; * = significant: paired t-test over episodes, Holm over "
+             f"{inference.family('episode')})."),
+            ("gain-vs-distance", figures.gain_vs_distance(vs_ft, langs, budget, headline,
+                                                          reference, roles=roles)
+             if has_ref else None, f"Gain over {reference} at {shot_label(headline)} vs "
              "language distance (synthetic tasks) or script (real data)."),
             ("critical-difference", figures.critical_difference(rankings, roles=roles),
              "Critical-difference diagrams (Demšar 2006): methods joined by a bar are not "
              "significantly different (Nemenyi, alpha 0.05)."),
             ("score-vs-budget", figures.score_vs_budget(summary, kinds, headline, roles=roles),
-             f"Primary metric vs source budget cap at {shot_label(headline)}."),
+             f"Primary metric vs source budget cap at {shot_label(headline)}; the dotted line "
+             "is the trivial floor."),
             ("tuning-trials", tuning.tuning_figure(results.manifests, roles),
              "Dev-language score of every tuning trial (dots) and the best so far (line) per "
              "method; trial 0 is the default config. No target data is used."),
@@ -172,6 +181,7 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
          + ([f"<p>{html_lib.escape(corr_text)}</p>"] if corr_text else [])),
         ("Ranks", [formats.html_table(t) for t in extra if t.name == "ranks"]
          + [fig_by[n] for n in ("critical-difference",) if n in fig_by]),
+        ("Power", [formats.html_table(t) for t in extra if t.name == "power"]),
         ("Budget", [formats.html_table(t) for t in extra if t.name == "budget-audit"]
          + [fig_by[n] for n in ("score-vs-budget",) if n in fig_by]),
         ("Win / tie / loss", [formats.html_table(t) for t in extra if t.name == "win-tie-loss"]),
@@ -183,10 +193,10 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
         sections.append(("Notes", ["<ul>" + "".join(f"<li>{html_lib.escape(n)}</li>"
                                                     for n in notes) + "</ul>"]))
     suite = _suite_name(results)
-    header = _header(results, budget, opt)
+    header = _header(results, budget, opt, reference)
     (root / "index.html").write_text(html.page(f"xlbench report: {suite}", header, sections,
                                                root), encoding="utf-8")
-    md = [f"# xlbench report: {suite}", "", tuning.header_text(results.manifests), ""]
+    md = [f"# xlbench report: {suite}", "", tuning.header_text(results.manifests, roles), ""]
     for t in all_tables:
         md += [formats.markdown(t)]
     if corr_text:
@@ -196,31 +206,12 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     (root / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
 
 
-def reference_of(manifests: Any) -> str | None:
-    """The reference method label the runs' suites name (``reference:``).
-
-    Manifests written before suites named one fall back to :data:`DEFAULT_REFERENCE`, the
-    reference those reports used. Merged runs that name different references are an error.
-    """
-    named = {m.get("suite", {}).get("reference", DEFAULT_REFERENCE) for m in manifests}
-    named.discard(None)
-    if len(named) > 1:
-        raise XlbenchError(f"these runs name different reference methods {sorted(named)}; "
-                           "report them separately, or give their suites the same `reference:`")
-    return next(iter(named), None)
-
-
-def _describe(reference: str | None) -> str:
-    """How captions name the reference ("fine-tuning" for the default one)."""
-    return "fine-tuning" if reference in (None, DEFAULT_REFERENCE) else str(reference)
-
-
-def _correlation_text(corr: pd.DataFrame | None, ref_name: str) -> str:
+def _correlation_text(corr: pd.DataFrame | None, reference: str) -> str:
     if corr is None or corr.empty:
         return ""
     parts = [f"{r.task}: rho = {r.rho:+.2f} (p = {r.p:.3g}, n = {r.n} languages)"
              for r in corr.itertuples()]
-    return (f"Spearman rank correlation of {ref_name}'s K=1 per-language score with language "
+    return (f"Spearman rank correlation of {reference}'s K=1 per-language score with language "
             "distance: " + "; ".join(parts) + ".")
 
 
@@ -229,7 +220,7 @@ def _suite_name(results: Any) -> str:
     return ", ".join(names) or "results"
 
 
-def _header(results: Any, budget: int, opt: Options) -> str:
+def _header(results: Any, budget: int, opt: Options, reference: str) -> str:
     items = []
     for m in results.manifests:
         s = m.get("suite", {})
@@ -242,6 +233,7 @@ def _header(results: Any, budget: int, opt: Options) -> str:
             f"{html_lib.escape(str(s.get('queries')))} queries</li>")
     return (f"<ul class=\"files\">{''.join(items)}</ul><p class=\"files\">Tables use source "
             f"budget {budget} (the largest of the run); bootstrap B = {opt.boot}, seed "
-            f"{opt.seed}; alpha = {opt.alpha:g}. Files: <code>tables/</code> (md, tex, csv), "
+            f"{opt.seed}; alpha = {opt.alpha:g}; every method is compared with the reference "
+            f"<code>{html_lib.escape(reference)}</code>. Files: <code>tables/</code> (md, tex, csv), "
             f"<code>figures/</code> (pdf, png), <code>report.md</code>.</p>"
             + tuning.header_html(results.manifests))
