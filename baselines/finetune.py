@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Mapping, Sequence
 
-from bench.configcheck import Checked, bounded
 from baselines.trained import ModelMethod
 from bench.budget import BudgetExhausted
+from bench.configcheck import Checked, bounded
 from bench.method import MethodRole
 from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Example, Prediction, SourceData, TaskKind
@@ -33,6 +33,7 @@ FLOPS_KEY = "xlbench.flops_per_example"
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    import torch
 
     from bench.backbones.base import UnitModel
     from bench.budget import Meter
@@ -77,7 +78,6 @@ def source_train(
     ~10x faster steps on a 2^18-row table than dense Adam); the rest fused AdamW.
     """
     import numpy as np
-    import torch
 
     from baselines.taskbatch import descend, optimizers
     from bench.backbones.flops import flops_per_example

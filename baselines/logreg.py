@@ -29,14 +29,12 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Mapping, Sequence
 
-from bench.configcheck import Checked, bounded
-from bench.method import Method
-from bench.searchspace import Choice, IntRange, LogUniform, Space
-
 from baselines.features import FeatureCache, collate, fingerprint
 from baselines.finetune import SourceTraining, source_train
+from bench.configcheck import bounded
 from bench.errors import XlbenchError
 from bench.method import Method, MethodRole
+from bench.searchspace import Choice, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind
 
 if TYPE_CHECKING:  # pragma: no cover

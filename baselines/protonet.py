@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Mapping, Sequence
 
 from baselines.trained import ModelMethod
+from bench.configcheck import Checked, bounded
 from bench.method import MethodRole
 from bench.sampling import episode_langs, episode_sizes, meta_batch_plan, source_episode
-from bench.configcheck import Checked, bounded
 from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import KINDS, EvalEpisode, Prediction, SourceData, TaskKind
 

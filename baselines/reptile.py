@@ -40,9 +40,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, Mapping
 
 from baselines.maml import MAML
+from bench.configcheck import Checked, bounded
 from bench.method import MethodRole
 from bench.sampling import language_batch, meta_batch_langs
-from bench.configcheck import Checked, bounded
 from bench.searchspace import Choice, IntRange, LogUniform, Space
 from bench.types import EvalEpisode, Prediction, SourceData
 

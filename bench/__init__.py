@@ -96,7 +96,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bench.backbones.base import Feats, UnitModel
     from bench.budget import BudgetExhausted, Diverged, Meter
     from bench.configcheck import Checked, bounded
-    from bench.searchspace import Choice, IntRange, LogUniform, Space, Uniform
     from bench.contract.checks import failures, passed, run_checks
     from bench.errors import DataError, SuiteError, UnknownNameError, XlbenchError
     from bench.leakage import leaks
@@ -113,6 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         meta_batch_plan,
         source_episode,
     )
+    from bench.searchspace import Choice, IntRange, LogUniform, Space, Uniform
     from bench.task import TargetData, Task
     from bench.types import (
         KINDS,

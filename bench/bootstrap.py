@@ -70,7 +70,8 @@ def expansion(n: int, level: float = 0.95) -> float:
     bootstrap", the expanded percentile interval) restores the nominal coverage: with 6
     languages 87% -> 95% in the clustered simulation of ``tests/clustered.py``.
     """
-    from scipy.stats import norm, t as student
+    from scipy.stats import norm
+    from scipy.stats import t as student
 
     if n < 2:
         return 1.0

@@ -157,7 +157,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     import dataclasses
     import time
 
-    from bench import suite as suites, tune
+    from bench import suite as suites
+    from bench import tune
     from bench.runner import prepare
     from bench.trials import tuned_path
 

@@ -37,9 +37,8 @@ parallel dataset are not resampled (the scores are stored per episode, not per i
 
 from __future__ import annotations
 
-from typing import Literal, Sequence, Mapping
-
 import warnings
+from typing import Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd

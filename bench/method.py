@@ -9,8 +9,7 @@ data, then :meth:`Method.predict` for every fixed evaluation episode. Both spend
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Mapping
 
 from bench.errors import XlbenchError
 from bench.types import EvalEpisode, Prediction, SourceData, TaskInfo, TaskKind

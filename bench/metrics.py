@@ -18,7 +18,6 @@ Pure Python; importing it is cheap.
 from __future__ import annotations
 
 import numbers
-
 import re
 import string
 import unicodedata

@@ -231,7 +231,6 @@ def _choose_run_dir(suite: Suite, results_root: Path, new_run: bool) -> Path:
 
 def _check_writable(results_root: Path) -> None:
     import shutil
-
     import tempfile
 
     try:

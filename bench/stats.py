@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Sequence, Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -236,7 +236,8 @@ def ttest_p(d: Sequence[float] | np.ndarray) -> float:
 def _noncentrality(n: int, alpha: float, power: float) -> float:
     """The noncentrality at which the two-sided t-test with n units has ``power``."""
     from scipy.optimize import brentq
-    from scipy.stats import nct, t as student
+    from scipy.stats import nct
+    from scipy.stats import t as student
 
     df = n - 1
     crit = student.ppf(1 - alpha / 2, df)

@@ -28,8 +28,15 @@ from typing import TYPE_CHECKING, Sequence
 from bench import record
 from bench.errors import XlbenchError
 from bench.index import (  # noqa: F401  (the store's public API)
-    AUDIT_COLUMNS, CELL_COLUMNS, LANGUAGE_COLUMNS, SCORE_COLUMNS, connect, index_records, open_index,
-    rebuild_index, reconcile,
+    AUDIT_COLUMNS,
+    CELL_COLUMNS,
+    LANGUAGE_COLUMNS,
+    SCORE_COLUMNS,
+    connect,
+    index_records,
+    open_index,
+    rebuild_index,
+    reconcile,
 )
 from bench.record import DiskFull, disk_full_error, is_disk_full, notice, read_json, write_json  # noqa: F401
 

@@ -23,15 +23,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench import leakage
 from bench.errors import DataError
-from bench.task import Task, TargetData
+from bench.task import TargetData, Task
 from bench.types import Example, SourceData, TaskInfo
 from tasks.languages import check_languages, language_info
 from tasks.local import Upstream, dataset_dir, hash_sample, label_index
 from tasks.readers import Record, Skips, qa_answers, read_records
 from tasks.taskspec import YamlTaskConfig
-
-from bench import leakage
 
 
 class YamlTask(Task):

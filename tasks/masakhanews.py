@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Mapping, Sequence
 
-from bench.configcheck import bounded
 from bench import leakage
+from bench.configcheck import bounded
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Example, SourceData, TaskInfo, TaskKind

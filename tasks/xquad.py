@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence, cast
 
-from bench.configcheck import bounded
 from bench import leakage
+from bench.configcheck import bounded
 from bench.errors import DataError
 from bench.task import TargetData, Task
 from bench.types import Answer, Example, SourceData, TaskInfo

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from report_fixture import load_fixture
 
 from bench import store
 from bench.agreement import compare_runs, lines
 from bench.cli import main
 from bench.errors import XlbenchError
-from report_fixture import load_fixture
 
 
 def _shifted(results, method: str, by: float):  # noqa: ANN001, ANN202

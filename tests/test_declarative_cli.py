@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from pathlib import Path
 
 import pytest
 import yaml

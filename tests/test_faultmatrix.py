@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.faultmatrix import README, ROOT, AREAS, readme_block, render
+from tests.faultmatrix import AREAS, README, ROOT, readme_block, render
 
 
 def test_readme_fault_matrix_matches_the_markers_of_the_whole_suite():

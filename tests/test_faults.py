@@ -17,8 +17,8 @@ import time
 import pytest
 
 from bench import store
-from bench.executors import lease
 from bench.cli import main
+from bench.executors import lease
 from tests.faultsuite import ROOT, alive, attempt_pids, done_record, env, records, run_dir, spawn, write_suite
 
 pytestmark = pytest.mark.faults
@@ -231,8 +231,8 @@ def _index_many(run: str, worker: int) -> int:
 
 
 def test_four_processes_writing_the_index_lose_nothing(tmp_path):
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
         done = list(pool.map(_index_many, [str(tmp_path)] * 4, range(4)))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tinymodel import tiny_episode, tiny_source
 
 from baselines.finetune import FineTune, FineTuneConfig
 from bench.backbones.ngram import Config, NgramBackbone
 from bench.budget import Meter
 from bench.types import EvalEpisode, Example, SourceData, TaskInfo
-from tinymodel import tiny_episode, tiny_source
 
 SMALL = Config(buckets=2**12, dim=16, hidden=32, max_tokens=32)
 POS = ("good", "great", "nice", "happy", "love")

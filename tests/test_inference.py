@@ -12,7 +12,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import nct, t as student, ttest_1samp
+from scipy.stats import nct, ttest_1samp
+from scipy.stats import t as student
 
 from bench import bootstrap, inference, stats
 from bench.errors import XlbenchError

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_finetune import INFO, accuracy, episode, sentiment
+from tinymodel import tiny_episode, tiny_source
 
 from baselines.features import FeatureCache, collate
 from baselines.logreg import LogReg, LogRegConfig
@@ -11,8 +13,6 @@ from bench.backbones.ngram import Config, NgramBackbone
 from bench.budget import Meter
 from bench.errors import XlbenchError
 from bench.types import EvalEpisode, SourceData, TaskInfo
-from test_finetune import INFO, accuracy, episode, sentiment
-from tinymodel import tiny_episode, tiny_source
 
 SMALL = Config(buckets=2**12, dim=16, hidden=32, max_tokens=32)
 

@@ -40,8 +40,8 @@ def test_dev_pool_and_caps(tmp_path):
 
 
 def test_caps_do_not_take_a_label_sorted_prefix():
-    from tasks.local import hash_sample
     from bench.types import Example
+    from tasks.local import hash_sample
 
     rows = [Example(f"x{i}", "l", "t", label=i // 50) for i in range(200)]  # sorted by label
     assert len({ex.label for ex in hash_sample(rows, 40)}) == 4

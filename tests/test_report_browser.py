@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from report_fixture import load_fixture
 
 from bench.report import render
 from bench.report.writer import Options
-from report_fixture import load_fixture
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from report_fixture import load_fixture
 
 from bench import inference, stats
 from bench.report import figures, heatmap, style
-from report_fixture import load_fixture
 
 
 def _drawn(fig):  # noqa: ANN001, ANN202

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from bench import store
-from bench.executors import lease
 from bench.cli import main
+from bench.executors import lease
 
 SUITE = {
     "name": "toy", "seeds": [0, 1], "shots": [0, 2], "episodes": 2, "queries": 6,

@@ -173,9 +173,9 @@ def test_bad_knobs_fail_loudly_and_mappings_are_accepted():
 
 
 def test_each_knob_changes_the_surface_as_documented():
+    from bench.seeding import generator
     from tasks.synth.language import Clause, build_language
     from tasks.synth.lexicon import build_lexicon
-    from bench.seeding import generator
 
     lex = build_lexicon(generator("lex", 1))
     proto = build_language(LanguageSpec("p"), lex, seed=1)

@@ -9,8 +9,8 @@ import pytest
 
 from baselines.trivial import LeadK, Majority, QuestionOverlap
 from bench.budget import Meter
-from bench.metrics import score
 from bench.method import Method
+from bench.metrics import score
 from bench.types import Answer, EvalEpisode, Example, SourceData, TaskInfo
 
 

@@ -15,7 +15,7 @@ from bench.episodes import build_episodes
 from bench.errors import DataError
 from bench.method import Method
 from bench.searchspace import Choice, IntRange, LogUniform, Uniform, sample
-from bench.task import Task, TargetData, check_roles
+from bench.task import TargetData, Task, check_roles
 from bench.types import Example, LanguageInfo, Prediction, SourceData, TaskInfo
 
 

@@ -30,7 +30,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bench.configcheck import Checked, ConfigError, bounded
 from bench.backbones.base import Feats, Item, Params, UnitModel
 from bench.backbones.hashing import TokenBags, text_bag, token_bags
 from bench.backbones.units import (
@@ -42,6 +41,7 @@ from bench.backbones.units import (
     unit_cross_entropy,
     unit_score,
 )
+from bench.configcheck import Checked, ConfigError, bounded
 from bench.seeding import derive_seed
 from bench.types import Example, Prediction, TaskInfo
 

@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def render(results: Any, out_dir: Path, options: "Options | None" = None) -> list[Path]:
     """Write every table, figure and ``index.html`` of ``results`` into ``out_dir``."""
-    from bench.report.writer import Options, render as _render
+    from bench.report.writer import Options
+    from bench.report.writer import render as _render
 
     return _render(results, Path(out_dir), options or Options())
 

@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from bench import inference, stats
+from bench import inference
 from bench.report.style import method_order
 from bench.report.tables import Table, shot_label, shot_order, unsupported
 from bench.stats import Role, role_of

@@ -14,14 +14,14 @@ import pandas as pd
 
 from bench import stats
 from bench.report.heatmap import gain_heatmap
-from bench.report.style import (DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order,
-                                new_figure, suptitle, text_width)
+from bench.report.style import DOUBLE_COLUMN, RC, SINGLE_COLUMN, look, method_order, new_figure, suptitle, text_width
 from bench.report.tables import shot_label, shot_order
 from bench.types import PRIMARY_METRIC
 
 if TYPE_CHECKING:
-    from bench.stats import Role  # pragma: no cover
     from matplotlib.figure import Figure
+
+    from bench.stats import Role  # pragma: no cover
 
 __all__ = ["critical_difference", "gain_heatmap", "gain_vs_distance", "legend_columns",
            "score_vs_budget", "score_vs_shots"]

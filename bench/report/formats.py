@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-
 from typing import TYPE_CHECKING
 
 from bench.report.tables import DOWN, UP, Table
@@ -47,7 +46,7 @@ def markdown(table: Table) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     if table.legend:
         lines += ["", f"_{md_escape(table.legend)}_"]
-    lines += [f"", *(f"> {md_escape(n)}" for n in table.notes)] if table.notes else []
+    lines += ["", *(f"> {md_escape(n)}" for n in table.notes)] if table.notes else []
     return "\n".join(lines) + "\n"
 
 

@@ -7,17 +7,16 @@ numbers written to CSV). :mod:`bench.report.formats` writes them.
 
 from __future__ import annotations
 
-from typing import Mapping
-
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from bench import inference, stats
 from bench.report.style import method_order
-from bench.types import PRIMARY_METRIC
 from bench.stats import Role
+from bench.types import PRIMARY_METRIC
 
 UP, DOWN = "↑", "↓"  # significantly better / worse than the reference (Holm, p < alpha)
 FLOOR = "°"  # the method and the reference are both below the trivial floor there
@@ -129,7 +128,7 @@ def main_table(kind: str, rows: pd.DataFrame, cells: pd.DataFrame, summary: pd.D
     na = _na_keys(cells, budget)
     skip = unsupported(cells, budget)
     methods = method_order(set(s["method"]) | {m for t, m, _ in na if t in tasks}, roles)
-    disp, bold, refs = [], [], []
+    disp, bold = [], []
     sidx = s.set_index(["task", "method", "shots"])
     best = s.groupby(["task", "shots"])["mean"].max()
     for task in tasks:
@@ -359,7 +358,7 @@ def distance_correlation(rows: pd.DataFrame, languages: pd.DataFrame, budget: in
             res = spearmanr(x, y)
             p = float(res.pvalue)
             if len(g) <= 8:  # exact permutation p: the t approximation is wrong for tiny n
-                p = float(permutation_test((x,), lambda a: spearmanr(a, y).statistic,
+                p = float(permutation_test((x,), lambda a, y=y: spearmanr(a, y).statistic,
                                            permutation_type="pairings",
                                            n_resamples=np.inf).pvalue)
             out.append((task, shots, len(g), float(res.statistic), p))

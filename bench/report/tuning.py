@@ -9,13 +9,13 @@ config? that is a result too), and the header sentence.
 from __future__ import annotations
 
 import html as html_lib
-from typing import TYPE_CHECKING, Sequence, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import pandas as pd
 
-from bench.stats import Role
 from bench.report.style import DOUBLE_COLUMN, look, method_order, new_figure
 from bench.report.tables import Table
+from bench.stats import Role
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

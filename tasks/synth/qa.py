@@ -27,7 +27,15 @@ from bench.types import Answer, Example, TaskKind
 from tasks.synth.family import SynthConfig, SynthTask
 from tasks.synth.language import Clause, Language
 from tasks.synth.lexicon import (
-    N_ADJ, N_ADV, N_JOBS, N_NAMES, N_OBJECTS, N_PLACES, QUESTION_WORDS, RELATIONS, WHO,
+    N_ADJ,
+    N_ADV,
+    N_JOBS,
+    N_NAMES,
+    N_OBJECTS,
+    N_PLACES,
+    QUESTION_WORDS,
+    RELATIONS,
+    WHO,
 )
 
 _COUNTS = {"place": N_PLACES, "object": N_OBJECTS, "job": N_JOBS}

@@ -25,7 +25,14 @@ from bench.types import Example, TaskKind
 from tasks.synth.family import SynthConfig, SynthTask
 from tasks.synth.language import Clause, Language
 from tasks.synth.lexicon import (
-    N_ADJ, N_ADV, N_EVENTS, N_JOBS, N_NAMES, N_OBJECTS, N_PLACES, RELATIONS,
+    N_ADJ,
+    N_ADV,
+    N_EVENTS,
+    N_JOBS,
+    N_NAMES,
+    N_OBJECTS,
+    N_PLACES,
+    RELATIONS,
 )
 
 _COUNTS = {"place": N_PLACES, "object": N_OBJECTS, "job": N_JOBS}

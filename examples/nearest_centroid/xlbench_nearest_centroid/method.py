@@ -32,7 +32,16 @@ from dataclasses import dataclass
 from typing import ClassVar, Mapping
 
 from bench import (
-    KINDS, BudgetExhausted, Choice, EvalEpisode, LogUniform, Method, MethodRole, Prediction, SourceData, Space,
+    KINDS,
+    BudgetExhausted,
+    Choice,
+    EvalEpisode,
+    LogUniform,
+    Method,
+    MethodRole,
+    Prediction,
+    SourceData,
+    Space,
     TaskKind,
 )
 
