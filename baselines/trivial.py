@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from bench.method import Method, MethodRole
 from bench.metrics import rouge_tokens
@@ -101,7 +101,7 @@ class Majority(_Untrained):
                 f"{episode.index} of {episode.lang} (shots={episode.shots}); call train() "
                 "on the source data first, or use shots >= 1"
             )
-        counts = Counter(labels)
+        counts = Counter(cast("list[int]", labels))  # no None: checked above
         n = max(self.info.num_labels, len(self.prior), max(counts, default=-1) + 1)
         prior = list(self.prior) + [0.0] * (n - len(self.prior))
         if len(self._ties) != n:  # drawn once, so episodes stay independent of their order

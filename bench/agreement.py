@@ -88,7 +88,7 @@ def compare_runs(a: Any, b: Any, reference: str | None = None, *, alpha: float =
     if not keys_a & keys_b:
         raise XlbenchError("the runs share no (task, method, budget, K): nothing to compare. "
                            "Compare two runs of the same suite")
-    opts = dict(alpha=alpha, boot=boot, seed=seed)
+    opts: dict[str, Any] = dict(alpha=alpha, boot=boot, seed=seed)
     marks = _paired(inference.compare(ra, ref_a, level="language", **opts),
                     inference.compare(rb, ref_a, level="language", **opts), MAIN_KEYS)
     marks["agree"] = marks["direction_a"] == marks["direction_b"]

@@ -297,7 +297,8 @@ def score(
     """
     _check_pair(predictions, examples)
     if kind == "classification":
-        pred, gold = [], []
+        pred: list[int] = []
+        gold: list[int] = []
         for i, (p, ex) in enumerate(zip(predictions, examples)):
             if p.label is None:
                 raise ValueError(f"prediction {i} has no label; set Prediction.label")

@@ -47,6 +47,7 @@ def machine() -> dict[str, Any]:
     import numpy
     import torch
 
+    usable: int | None
     try:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

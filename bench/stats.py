@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Mapping, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -150,7 +150,7 @@ def paired_test(
         return Paired(len(d), 0.0, 0.0, 0.0, 1.0, 1.0)
     reps = bootstrap_means(d, boot, np.random.default_rng(seed))
     lo, hi = _percentiles(reps, level)
-    p_boot = min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0)))
+    p_boot = cast(float, min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0))))
     p_wil = wilcoxon_p(d)
     return Paired(len(d), float(d.mean()), float(lo), float(hi), float(p_boot), p_wil)
 
@@ -187,7 +187,7 @@ def wilcoxon_p(d: Sequence[float] | np.ndarray) -> float:
     approximation with tie correction.
     """
     d = np.asarray(d, dtype=float)
-    d = d[(d != 0) & ~np.isnan(d)]
+    d = cast(np.ndarray, d[(d != 0) & ~np.isnan(d)])
     n = len(d)
     if n == 0:
         return 1.0
@@ -221,7 +221,7 @@ def ttest_p(d: Sequence[float] | np.ndarray) -> float:
     from scipy.stats import t as student
 
     d = np.asarray(d, dtype=float)
-    d = d[~np.isnan(d)]
+    d = cast(np.ndarray, d[~np.isnan(d)])
     n = len(d)
     if n < 2:
         return 1.0

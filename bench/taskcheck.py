@@ -33,7 +33,7 @@ def load_task(target: str, data_dir: Path | None, overrides: dict[str, Any] | No
         name, label, config = entry["name"], entry["label"], entry["config"]
     else:  # a registered task: its default config plus the overrides
         name, label, config = target, target, dict(overrides or {})
-    cls = registry.resolve("task", name)
+    cls: Any = registry.resolve("task", name)
     resolved = _config(cls.Config, config, f"task {label!r}")
     return cls(instantiate(cls, resolved), data_dir), label
 

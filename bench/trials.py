@@ -164,7 +164,7 @@ def attach(suite: Any, path: Path, display: str | None = None) -> Any:
                     f"Rerun `xlbench tune --suite "
                     f"{suite.name}` (or pass --no-tuned to run the suite's own configs)"
                 )
-            cls = registry.resolve("method", m.name)
+            cls: Any = registry.resolve("method", m.name)
             overrides = dict(e.get("overrides") or {}) if e.get("space") else {}
             config = _config(cls.Config, {**dict(m.config), **overrides}, f"{path}: {spec.label}/{m.label}")
             history = e.get("history") or []

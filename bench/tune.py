@@ -58,7 +58,7 @@ def plan(suite: Suite) -> tuple[Suite, tuple[Plan, ...]]:
     tuning = suite.tuning
     plans, methods = [], []
     for m in suite.methods:
-        cls = registry.resolve("method", m.name)
+        cls: Any = registry.resolve("method", m.name)
         space = space_of(cls)
         overrides = sample(space, tuning.trials, derive_seed("tune", tuning.seed, m.label), tuning.sampler)
         p = Plan(m, describe(space), tuple(overrides))
@@ -92,7 +92,7 @@ def collect(suite: Suite, trial_suite: Suite, run_dir: Path, plans: Sequence[Pla
         kind = kinds[spec.label]
         metric = suite.tuning.metric or PRIMARY_METRIC[kind]  # type: ignore[index]
         for p in plans:
-            history = []
+            history: list[dict[str, Any]] = []
             for i, ov in enumerate(p.overrides):
                 label = p.label(i)
                 mine = cells[(cells["task"] == spec.label) & (cells["method"] == label)]

@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence, cast
 
 from bench import datafiles
 from bench.errors import DataError
@@ -227,7 +227,7 @@ def qa_answers(record: Record, fields: Mapping[str, str | None]) -> tuple[tuple[
 
 def _spans(record: Record, fields: Mapping[str, str | None]) -> list[tuple[Any, Any]]:
     if fields.get("answers"):
-        value = record.find(fields["answers"])
+        value = record.find(cast(str, fields["answers"]))  # non-empty: checked above
         if value is _MISSING:
             raise DataError(f"{record.where}: missing field {fields['answers']!r} (the answers); "
                             f"the record has {sorted(record.fields)}")

@@ -251,7 +251,8 @@ def parse_spec(raw: Any, where: str, base: Path | None = None) -> YamlTaskConfig
     if values.get("root") is not None and base is not None:
         values["root"] = str((base / str(values["root"])).resolve())
     try:
-        return YamlTaskConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return YamlTaskConfig(**kwargs)
     except (TypeError, ValueError) as exc:
         raise SuiteError(f"{where}: {exc}") from exc
     except XlbenchError as exc:

@@ -7,7 +7,7 @@ absent; :func:`bench.report.style.save` writes PDF + PNG. Call them inside
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, cast
 
 import numpy as np
 import pandas as pd
@@ -62,7 +62,7 @@ def _method_legend(fig: "Figure", methods: list[str], extra: list | None = None,
                       linestyle=look(m, roles).linestyle, label=m) for m in methods]
     handles += extra or []
     fig.legend(handles=handles, loc="outside lower center", frameon=False,
-               ncol=legend_columns([h.get_label() for h in handles], fig.get_figwidth()))
+               ncol=legend_columns([cast(str, h.get_label()) for h in handles], fig.get_figwidth()))
 
 
 def legend_columns(labels: list[str], width_in: float) -> int:
