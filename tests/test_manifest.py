@@ -18,6 +18,7 @@ TOY = {
     "budget": {"source_examples": 60, "adapt_examples": 100},
     "tasks": ["tests.corefakes:ToyTask"], "methods": ["tests.corefakes:Echo", "majority"],
     "executor": {"name": "inline"},
+    "floors": False,
 }
 
 
@@ -61,7 +62,7 @@ def test_manifest_records_every_component_with_its_distribution(tmp_path):
 def test_manifest_hashes_every_data_file_the_tasks_read(tmp_path):
     base = write_sib(tmp_path / "data", langs=("eng_Latn", "hau_Latn"))
     suite = {**TOY, "tasks": [{"name": "sib200", "config": {"source_langs": ["eng_Latn"],
-                                                            "target_langs": ["hau_Latn"]}}],
+                                                            "target_langs": ["hau_Latn"], "dev_langs": []}}],
              "methods": ["majority"]}
     assert _run(tmp_path, suite, "--data-dir", str(tmp_path / "data")) == 0
     files = _manifest(tmp_path)["data_files"]

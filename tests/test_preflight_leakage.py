@@ -50,6 +50,7 @@ def _suite(tmp_path, leak: bool):
         "tasks": [{"name": f"{__name__}:LeakyTask", "label": "leaky", "config": {"leak": leak}}],
         "methods": [{"name": f"{FAKE}:FakeMethod", "label": "m"}],
         "executor": {"name": "inline"},
+        "floors": False,
     }
     path = tmp_path / f"leaky-{leak}.yaml"
     path.write_text(yaml.safe_dump(suite))

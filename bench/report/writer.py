@@ -125,9 +125,10 @@ def _render_into(results: Any, root: Path, opt: Options) -> None:
     fdir.mkdir()
     all_tables = main + gaps + metric_ts + lang_ts + script_ts + extra
     for t in all_tables:
-        (tdir / f"{t.name}.md").write_text(formats.markdown(t), encoding="utf-8")
-        (tdir / f"{t.name}.tex").write_text(formats.latex(t), encoding="utf-8")
-        (tdir / f"{t.name}.csv").write_text(formats.csv(t), encoding="utf-8")
+        stem = formats.file_stem(t.name)  # a task label never leaves tables/
+        (tdir / f"{stem}.md").write_text(formats.markdown(t), encoding="utf-8")
+        (tdir / f"{stem}.tex").write_text(formats.latex(t), encoding="utf-8")
+        (tdir / f"{stem}.csv").write_text(formats.csv(t), encoding="utf-8")
     if corr is not None and len(corr):
         corr.to_csv(tdir / "distance-correlation.csv", index=False, float_format="%.6g",
                     lineterminator="\n")
