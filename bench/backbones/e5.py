@@ -73,6 +73,7 @@ class E5Config:
     train_layers: int | None = None  # None: frozen (features cached); N: top N layers + heads adapted
     prefix: str = "query: "  # E5's input prefix ("query: " or "passage: "; "" for none)
     pooling: Literal["mean", "cls"] = "mean"  # classification: sequence -> one unit (E5: mean)
+    normalize: bool = False  # classification: L2-normalise the pooled vector (sentence-transformers' e5, MTEB)
     max_length: int = 512  # tokens per sequence (QA: per context window)
     stride: int | None = None  # QA: tokens shared by consecutive windows; None: max_length // 3
     attention: Literal["eager", "sdpa"] = "eager"  # of the adapted layers (eager: double backward for MAML)

@@ -259,6 +259,12 @@ class E5Units(EncoderUnits):
     # -- forward -----------------------------------------------------------------------
 
     def trunk(self, params: Params, feats: Feats) -> torch.Tensor:
+        h = self._trunk(params, feats)
+        if self.e5.normalize and self.info.kind == "classification":
+            h = torch.nn.functional.normalize(h, dim=-1)
+        return h
+
+    def _trunk(self, params: Params, feats: Feats) -> torch.Tensor:
         if self.frozen:
             return feats.x
         kind = self.info.kind
