@@ -26,7 +26,7 @@ def test_every_method_runs_on_every_kind(tmp_path, mode, monkeypatch):
     suite.write_text(
         f"name: e5-tiny\nbackbone: {{name: e5, config: {{max_length: 48{extra}}}}}\nseeds: [0]\nshots: [0, 1]\n"
         "episodes: 1\nqueries: 3\nbudget: {source_examples: 12, adapt_examples: 6}\ntasks:\n"
-        f"  - {{name: synth-topic, config: {{n_topics: 3, n_train: 8, n_pool: 6, n_test: 3, {LANGS}}}}}\n"
+        f"  - {{name: synth-topic, config: {{n_topics: 3, n_train: 24, n_pool: 6, n_test: 3, {LANGS}}}}}\n"
         f"  - {{name: synth-qa, config: {{n_train: 8, n_pool: 4, n_test: 3, {LANGS}}}}}\n"
         f"  - {{name: synth-summ, config: {{n_train: 8, n_pool: 4, n_test: 3, {LANGS}}}}}\n"
         f"methods: [{METHODS}]\n"
