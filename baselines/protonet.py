@@ -142,6 +142,9 @@ class ProtoNet(ModelMethod):
         langs = episode_langs(source, c.shots, c.queries)
         cost = {lang: sum(episode_sizes(source, lang, c.shots, c.queries)) for lang in langs}
         opts, _ = optimizers(model, c.lr)
+        if langs and not _trunk_trains(model, source, langs[0]):
+            self.model = model  # a frozen trunk (e5 frozen): prototypes of fixed features, nothing to learn
+            return
         fpe = 0.0
         while True:
             chosen = meta_batch_plan(langs, cost, c.meta_batch, meter.remaining, self.rng)
@@ -187,3 +190,8 @@ class ProtoNet(ModelMethod):
                 out.extend(model.decode(proto_logits(model.trunk(params, qf), protos), qf))
         return out
 
+
+def _trunk_trains(model: "UnitModel", source: SourceData, lang: str) -> bool:
+    """Whether the unit embeddings depend on a trainable parameter (one featurize of one item)."""
+    item = source.train[lang][:1]
+    return bool(model.trunk(model.params(), model.featurize(item)).requires_grad)

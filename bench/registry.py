@@ -30,6 +30,7 @@ BACKBONES: dict[str, str] = {
     "ngram": "bench.backbones.ngram:NgramBackbone",
     "hf": "bench.backbones.hf:HFBackbone",
     "hf-seq2seq": "bench.backbones.hf:Seq2SeqBackbone",
+    "e5": "bench.backbones.e5:E5Backbone",
 }
 
 _GROUPS: dict[Kind, str] = {

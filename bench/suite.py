@@ -374,7 +374,9 @@ def _component(kind: registry.Kind, raw: Any, source: str) -> Component:
 
 def _backbone(raw: Any, source: str) -> Component:
     if isinstance(raw, str) and raw.startswith("hf:"):
-        raw = {"name": "hf", "config": {"model": raw[3:]}}
+        from bench.backbones.e5 import HUB_IDS  # multilingual-e5-small: the e5 module, hub weights
+
+        raw = {"name": "e5", "config": {"source": raw[3:]}} if raw[3:] in HUB_IDS else {"name": "hf", "config": {"model": raw[3:]}}
     return _component("backbone", raw, source)
 
 

@@ -65,7 +65,7 @@ class MasakhaNewsConfig:
     source_langs: tuple[str, ...] = tuple(l for l in WITH_TRAIN if l not in DEFAULT_DEV)  # languages with a full train.tsv
     target_langs: tuple[str, ...] = TARGET_ONLY  # evaluated on test.tsv
     dev_langs: tuple[str, ...] = DEFAULT_DEV  # tuning only: need train.tsv (pool) and dev.tsv (queries)
-    target_pool: Literal["dev", "few_shot"] = "dev"  # support pool: dev.tsv or the few-shot set
+    target_pool: Literal["dev", "few_shot", "train"] = "dev"  # support pool: dev.tsv, the few-shot set, or train.tsv (few-shot set where the language has none)
     few_shot_size: Literal[5, 10, 20, 50] = 50  # which few_shot_data/<n>_samples set
     max_source_per_lang: int | None = bounded(None, ge=1)  # N train items per source language (a content-hash sample: capped())
     max_pool_per_lang: int | None = bounded(None, ge=1)  # N support-pool items per target (capped())
@@ -132,7 +132,9 @@ class MasakhaNews(Task):
                 f"{list(self.config.target_langs)}"
             )
         test = self.read(lang, "test", self.config.max_test_per_lang, drop=self.source_ids() | self.dev_ids())
-        role = "few_shot" if self.config.target_pool == "few_shot" else "dev"
+        role = {"few_shot": "few_shot", "train": "train"}.get(self.config.target_pool, "dev")
+        if role == "train" and self.config.source == "local" and not self.split_file(lang, "train").is_file():
+            role = "few_shot"  # six languages ship only the official few-shot training sets
         pool = self.read(lang, role, self.config.max_pool_per_lang, frozenset(ex.item_id for ex in test))
         return TargetData(lang=lang, pool=pool, test=test)
 

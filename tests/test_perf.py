@@ -17,7 +17,7 @@ def test_quick_perf_writes_a_record_whose_checks_pass(tmp_path, monkeypatch):
     # smaller than --quick: this test checks the plumbing, not the speed
     cfg = perf.PerfConfig(repeats=1, tasks=2, shots=1, queries=2, inner_steps=1, reptile_batch=2, hidden=(16,),
                           mm_size=64, eval_tasks=("synth-topic",), eval_methods=("majority",), eval_cells=1,
-                          eval_source_examples=10)
+                          eval_source_examples=10, e5_sentences=0)
     monkeypatch.setattr(perf.PerfConfig, "quick", classmethod(lambda cls: cfg))
     out = tmp_path / "perf.json"
     assert perf.main(quick=True, json_path=str(out), threads=1) == 0

