@@ -46,7 +46,7 @@ def test_offsets_point_into_the_original_text():
     tok = _tok()
     for _, s in SENTENCES:
         enc = tok(s, return_offsets_mapping=True)
-        for piece_id, (a, b) in zip(enc["input_ids"], enc["offset_mapping"]):
+        for _piece_id, (a, b) in zip(enc["input_ids"], enc["offset_mapping"]):
             assert 0 <= a <= b <= len(s)
         spans = [(a, b) for a, b in enc["offset_mapping"] if b > a]
         assert spans == sorted(spans)

