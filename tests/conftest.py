@@ -12,29 +12,27 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
+def _one_torch_thread():
+    """Set one torch intra-op thread, yield, restore the previous count."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def one_thread_module():
     """One torch intra-op thread for a whole test module (restored after it): tiny tensors
     only add synchronisation with more threads, and stall on a busy CPU. A module opts in
     with ``pytestmark = pytest.mark.usefixtures("one_thread_module")``."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    yield from _one_torch_thread()
 
 
 @pytest.fixture
 def one_thread():
     """Like :func:`one_thread_module`, for one test (tests that change threads themselves)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    yield from _one_torch_thread()
